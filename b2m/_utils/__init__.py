@@ -1,0 +1,1 @@
+"""Private helpers shared across b2m (atomic writes, validation, progress bars)."""

@@ -1,0 +1,274 @@
+"""The simulated study: the real ds003720 design with synthetic music and planted responses.
+
+Built locally and deterministically from a seed, with no download:
+
+1. the real schedule (18 runs, 41 clips each, TR 1.5 s) from the packaged ``events.tsv``;
+2. one synthetic 15-s clip per unique clip (540) rendered from genre-typical attributes
+   (:mod:`b2m.datasets._music`), with a caption drawn from the same attributes;
+3. per subject, BOLD time series on fsaverage5 (410 volumes per run): the planted clip
+   responses (:mod:`b2m.datasets._planted`) convolved with the SPM haemodynamic response,
+   plus AR(1) noise and a slow drift;
+4. clip responses extracted by the same code as for real data
+   (:func:`b2m.datasets._responses.clean_run`, :func:`~b2m.datasets._responses.extract_clip_responses`).
+
+Layout under ``<data_home>/simulated/<key>/``: ``study.json`` (parameters; written last, so
+its presence means the shared part is complete), ``clips.csv`` (clip table and captions),
+``attributes.json``, ``audio/<clip_id>.flac``, ``ground_truth.npz`` and one
+``sub-00N_responses.npz`` per subject (written atomically when that subject is built).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from b2m._utils._io import atomic_path, save_json, save_npz
+from b2m._utils._progress import progress
+from b2m.config import get_data_home
+from b2m.datasets._events import CLIP_SECONDS, N_VOLUMES, SUBJECTS, TR, load_schedule
+from b2m.datasets._planted import COMPONENTS, planted_gains, planted_signal
+from b2m.datasets._responses import ResponseWindow, clean_run, extract_clip_responses
+
+__all__ = ["DEFAULT_SNR", "SIM_VERSION", "make_simulated_study", "simulated_study_dir"]
+
+#: Bump when the simulator changes what it produces: it changes the cache key.
+SIM_VERSION = "1"
+#: Peak signal amplitude relative to the time-series noise SD (1.0).
+DEFAULT_SNR = 0.35
+AR_COEF = 0.3
+
+
+def _check_subjects(subjects) -> list[str]:
+    if subjects is None:
+        return list(SUBJECTS)
+    if isinstance(subjects, str | int):
+        subjects = [subjects]
+    out = []
+    for s in subjects:
+        name = f"sub-{int(s):03d}" if isinstance(s, int | np.integer) else str(s)
+        if name not in SUBJECTS:
+            raise ValueError(f"subjects must be among {list(SUBJECTS)} (or 1–5); received {s!r}.")
+        out.append(name)
+    return out
+
+
+def _study_params(seed: int, snr: float, noise: bool) -> dict:
+    if not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer; received {seed!r}.")
+    if not (np.isfinite(snr) and snr > 0):
+        raise ValueError(f"snr must be a positive number; received {snr!r}.")
+    return {"version": SIM_VERSION, "seed": int(seed), "snr": float(snr), "noise": bool(noise)}
+
+
+def simulated_study_dir(
+    data_home=None, *, seed: int = 0, snr: float = DEFAULT_SNR, noise: bool = True
+) -> Path:
+    """Directory of the simulated study with these parameters (keyed by them)."""
+    params = _study_params(seed, snr, noise)
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
+    tag = f"seed{seed}" + ("" if noise else "-noisefree")
+    return get_data_home(data_home) / "simulated" / f"{tag}-{digest}"
+
+
+def _render_one(args) -> str:
+    from b2m.datasets._music import SAMPLE_RATE, render_clip
+
+    attrs, seed, path = args
+    import soundfile as sf
+
+    path = Path(path)
+    if path.exists():
+        return str(path)
+    wave = render_clip(attrs, seed=seed)
+    with atomic_path(path) as tmp:
+        sf.write(tmp, wave, SAMPLE_RATE, format="FLAC", subtype="PCM_16")
+    return str(path)
+
+
+def _build_shared(root: Path, params: dict, n_jobs: int, show: bool) -> None:
+    from b2m.datasets._music import attribute_features, make_caption, sample_clip_attributes
+
+    schedule = load_schedule()
+    kept = schedule[~schedule["is_lead_in"]]
+    clips = (
+        kept.drop_duplicates("clip_id")[["task", "clip_id", "genre", "track", "start", "end"]]
+        .assign(split=lambda d: np.where(d["task"] == "Training", "train", "test"))
+        .drop(columns="task")
+        .reset_index(drop=True)
+    )
+    seed = params["seed"]
+    attrs, captions = [], []
+    for i, genre in enumerate(clips["genre"]):
+        rng = np.random.default_rng([seed, 1, i])
+        a = sample_clip_attributes(genre, rng)
+        attrs.append(a)
+        captions.append(make_caption(a, rng))
+    clips["caption"] = captions
+    clips["audio_seed"] = [int(np.random.default_rng([seed, 2, i]).integers(2**31)) for i in range(len(clips))]
+
+    audio_dir = root / "audio"
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [
+        (a, int(s), str(audio_dir / f"{cid}.flac"))
+        for a, s, cid in zip(attrs, clips["audio_seed"], clips["clip_id"])
+    ]
+    if n_jobs > 1:
+        from joblib import Parallel, delayed
+
+        list(
+            progress(
+                Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_render_one)(j) for j in jobs),
+                total=len(jobs),
+                desc="Rendering clips",
+                disable=None if show else True,
+            )
+        )
+    else:
+        for j in progress(jobs, desc="Rendering clips", disable=None if show else True):
+            _render_one(j)
+
+    latents = attribute_features(attrs)
+    gains = planted_gains()
+    rng = np.random.default_rng([seed, 3])
+    signal, weights = planted_signal({c: latents[c] for c in COMPONENTS}, gains, rng)
+    save_npz(
+        root / "ground_truth.npz",
+        gains=gains,
+        signal=signal,
+        clip_ids=clips["clip_id"].to_numpy(),
+        **{f"weights_{c}": w for c, w in weights.items()},
+        **{f"latent_{c}": np.asarray(latents[c], dtype=np.float32) for c in COMPONENTS},
+    )
+    with atomic_path(root / "clips.csv") as tmp:
+        clips.to_csv(tmp, index=False)
+    save_json(root / "attributes.json", dict(zip(clips["clip_id"], attrs)))
+    save_json(root / "study.json", {**params, "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
+
+
+def _hrf_design(n_clips: int = 41) -> np.ndarray:
+    """Design matrix of shape (410, n_clips): each clip's boxcar convolved with the SPM HRF."""
+    from nilearn.glm.first_level import spm_hrf
+
+    dt = TR / 15
+    hrf = spm_hrf(TR, oversampling=15)
+    n_fine = N_VOLUMES * 15
+    boxcars = np.zeros((n_fine, n_clips))
+    per_clip = int(round(CLIP_SECONDS / dt))
+    for j in range(n_clips):
+        boxcars[j * per_clip : (j + 1) * per_clip, j] = 1.0
+    conv = np.stack([np.convolve(boxcars[:, j], hrf)[:n_fine] for j in range(n_clips)], axis=1)
+    return conv[::15].astype(np.float32)
+
+
+def _build_subject(root: Path, subject: str, params: dict, show: bool) -> None:
+    from scipy.signal import lfilter
+
+    schedule = load_schedule()
+    truth = np.load(root / "ground_truth.npz")
+    signal, clip_ids = truth["signal"], truth["clip_ids"]
+    index = {c: i for i, c in enumerate(clip_ids)}
+    s_num = SUBJECTS.index(subject) + 1
+    rng = np.random.default_rng([params["seed"], 4, s_num])
+    n_vertices = signal.shape[1]
+    # Subjects differ in signal gain and noise level (per vertex).
+    subject_gain = float(rng.uniform(0.85, 1.15))
+    noise_sd = rng.uniform(0.8, 1.2, size=n_vertices).astype(np.float32)
+    amplitude = params["snr"] * subject_gain
+    design = _hrf_design()
+    runs = []
+    groups = list(schedule.groupby(["task", "run"], sort=False))
+    for (_task, _run), events in progress(groups, desc=f"Simulating {subject}", disable=None if show else True):
+        clip_signal = signal[[index[c] for c in events["clip_id"]]]
+        bold = 100.0 + amplitude * (design @ clip_signal)
+        if params["noise"]:
+            innov = rng.standard_normal((N_VOLUMES, n_vertices), dtype=np.float32)
+            noise = lfilter([np.sqrt(1 - AR_COEF**2)], [1.0, -AR_COEF], innov, axis=0)
+            drift = np.linspace(-1, 1, N_VOLUMES, dtype=np.float32)[:, None] * rng.normal(
+                0, 0.5, n_vertices
+            ).astype(np.float32)
+            bold += (noise * noise_sd + drift).astype(np.float32)
+        else:
+            # Noise-free: a tiny floor keeps silent vertices finite after z-scoring.
+            bold += 1e-3 * rng.standard_normal((N_VOLUMES, n_vertices), dtype=np.float32)
+        runs.append((events, clean_run(bold)))
+    responses = extract_clip_responses(runs, window=ResponseWindow())
+    save_npz(
+        root / f"{subject}_responses.npz",
+        train=responses.train,
+        train_ids=responses.train_ids,
+        train_runs=responses.train_runs,
+        test_repeats=responses.test_repeats,
+        test_ids=responses.test_ids,
+        test_runs=responses.test_runs,
+        window_delay=np.float32(responses.window.delay),
+        subject_gain=np.float32(subject_gain),
+        noise_sd=noise_sd,
+        example_bold=runs[0][1].astype(np.float16),
+    )
+
+
+def make_simulated_study(
+    data_home: str | os.PathLike | None = None,
+    *,
+    subjects=None,
+    seed: int = 0,
+    snr: float = DEFAULT_SNR,
+    noise: bool = True,
+    n_jobs: int = 2,
+    overwrite: bool = False,
+    progressbar: bool = True,
+) -> Path:
+    """Build (or reuse) the simulated study and return its directory.
+
+    Parameters
+    ----------
+    data_home : str or path-like, optional
+        See :func:`b2m.get_data_home`.
+    subjects : str, int or list, optional
+        Subjects to build (``"sub-001"`` or ``1``…); default all five. Subjects already built
+        with the same parameters are reused; others are added.
+    seed : int, default 0
+        Everything (music, captions, planted weights, noise) is a function of the seed.
+    snr : float, default 0.35
+        Peak amplitude of the planted signal relative to the time-series noise SD.
+    noise : bool, default True
+        ``False`` builds a noise-free study (for checking that methods recover the truth).
+    n_jobs : int, default 2
+        Processes used to render audio.
+    overwrite : bool, default False
+        Rebuild even if a valid study exists.
+    progressbar : bool, default True
+
+    Returns
+    -------
+    pathlib.Path
+        The study directory.
+    """
+    params = _study_params(seed, snr, noise)
+    subjects = _check_subjects(subjects)
+    root = simulated_study_dir(data_home, seed=seed, snr=snr, noise=noise)
+    meta = root / "study.json"
+    valid = meta.is_file() and {
+        k: v for k, v in json.loads(meta.read_text()).items() if k != "created"
+    } == params
+    if overwrite or not valid:
+        if meta.exists():
+            meta.unlink()
+        for f in root.glob("sub-*_responses.npz"):
+            f.unlink()
+        _build_shared(root, params, n_jobs, progressbar)
+    for subject in subjects:
+        if overwrite or not (root / f"{subject}_responses.npz").is_file():
+            _build_subject(root, subject, params, progressbar)
+    return root
+
+
+def load_clips(root: Path) -> pd.DataFrame:
+    """Read a built study's clip table."""
+    return pd.read_csv(root / "clips.csv", dtype={"clip_id": str})

@@ -1,0 +1,25 @@
+"""Models: the ridge engine, decoding and encoding estimators, identification."""
+
+from b2m.models._estimators import Decoder, Encoder, pearson_columns
+from b2m.models._identification import (
+    IdentificationResult,
+    correlation_matrix,
+    identification_accuracy,
+    identify,
+    top_k_accuracy,
+)
+from b2m.models._ridge import DEFAULT_ALPHAS, RidgeCV, thin_svd
+
+__all__ = [
+    "DEFAULT_ALPHAS",
+    "Decoder",
+    "Encoder",
+    "IdentificationResult",
+    "RidgeCV",
+    "correlation_matrix",
+    "identification_accuracy",
+    "identify",
+    "pearson_columns",
+    "thin_svd",
+    "top_k_accuracy",
+]

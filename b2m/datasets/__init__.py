@@ -11,6 +11,14 @@ from b2m.datasets._events import (
     read_events_tsv,
     validate_schedule,
 )
+from b2m.datasets._fetch import (
+    MIRROR_ENV_VAR,
+    ChecksumError,
+    DownloadError,
+    fetch_ds003720,
+    fetch_file,
+)
+from b2m.datasets._manifest import DatasetEntry, FileEntry, Manifest, ManifestError, load_manifest
 from b2m.datasets._responses import ClipResponses, ResponseWindow, clean_run, extract_clip_responses
 from b2m.datasets._simulate import DEFAULT_SNR, make_simulated_study, simulated_study_dir
 from b2m.datasets._study import DATASETS, Study, load_study
@@ -19,16 +27,26 @@ __all__ = [
     "CLIP_SECONDS",
     "DATASETS",
     "DEFAULT_SNR",
+    "MIRROR_ENV_VAR",
     "N_VOLUMES",
     "SUBJECTS",
     "TR",
+    "ChecksumError",
     "ClipResponses",
+    "DatasetEntry",
+    "DownloadError",
+    "FileEntry",
+    "Manifest",
+    "ManifestError",
     "ResponseWindow",
     "ScheduleError",
     "Study",
     "clean_run",
     "clip_id",
     "extract_clip_responses",
+    "fetch_ds003720",
+    "fetch_file",
+    "load_manifest",
     "load_schedule",
     "load_study",
     "make_simulated_study",

@@ -1,0 +1,250 @@
+"""A small audio player widget (anywidget) and side-by-side A/B listening.
+
+The audio travels as 16-bit PCM WAV bytes in a binary trait and plays from a Blob URL in the
+browser: nothing is fetched from the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import anywidget
+import ipywidgets as widgets
+import numpy as np
+import traitlets
+
+from b2m._utils._validation import check_array
+
+__all__ = ["AudioPlayer", "encode_wav", "view_ab", "view_audio"]
+
+_ESM = (Path(__file__).parent / "static" / "player.js").read_text(encoding="utf-8")
+_CSS = """
+.b2m-audio-player { display: flex; flex-direction: column; gap: 4px; padding: 4px 0; }
+.b2m-audio-title { font-weight: 600; font-size: 13px; }
+.b2m-audio-segment { font-size: 11px; color: #666; }
+.b2m-audio-element { width: 320px; max-width: 100%; }
+"""
+
+
+def _check_sr(sr) -> int:
+    if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
+        raise ValueError(f"sr must be a positive integer (Hz); received {sr!r}.")
+    return int(sr)
+
+
+def _check_waveform(waveform, name: str = "waveform") -> np.ndarray:
+    return check_array(waveform, name, ndim=1, dtype=np.float64)
+
+
+def encode_wav(waveform, sr: int) -> bytes:
+    """Encode a mono waveform as 16-bit PCM WAV bytes, in memory.
+
+    Parameters
+    ----------
+    waveform : array-like of shape (n_samples,)
+        Finite samples, nominally in [-1, 1]; a waveform whose peak exceeds 1 is scaled down
+        to peak 1 rather than clipped.
+    sr : int
+        Sampling rate in Hz.
+
+    Returns
+    -------
+    bytes
+        A complete WAV file.
+    """
+    import soundfile as sf
+
+    x = _check_waveform(waveform)
+    sr = _check_sr(sr)
+    peak = float(np.abs(x).max()) if len(x) else 0.0
+    if peak > 1.0:
+        x = x / peak
+    buffer = io.BytesIO()
+    sf.write(buffer, x, sr, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+class AudioPlayer(anywidget.AnyWidget):
+    """An HTML5 audio player that plays a waveform sent from Python.
+
+    Parameters
+    ----------
+    title : str, default ""
+        Label above the player (shown as text, never interpreted as HTML).
+    **kwargs
+        Initial values of the traits below.
+
+    Attributes
+    ----------
+    title : str
+        Label above the player.
+    start, end : float
+        Segment to play, in seconds; ``end == 0`` means the end of the clip.
+    current_time : float
+        Playback position in seconds, updated by the browser while playing.
+    playing : bool
+        Whether the audio plays; set it to start or pause playback.
+    src_id : str
+        Identifier of the current audio; changes whenever the audio changes (the browser shows
+        it as the ``data-src-id`` attribute of the ``.b2m-audio-player`` element).
+    duration : float
+        Length of the current audio in seconds.
+    sr : int
+        Sampling rate of the current audio (0 when empty).
+    """
+
+    _esm = _ESM
+    _css = _CSS
+    _wav = traitlets.Bytes(b"").tag(sync=True)
+    title = traitlets.Unicode("").tag(sync=True)
+    start = traitlets.Float(0.0).tag(sync=True)
+    end = traitlets.Float(0.0).tag(sync=True)
+    current_time = traitlets.Float(0.0).tag(sync=True)
+    playing = traitlets.Bool(False).tag(sync=True)
+    src_id = traitlets.Unicode("").tag(sync=True)
+    duration = traitlets.Float(0.0).tag(sync=True)
+    sr = traitlets.Int(0)
+
+    @traitlets.validate("start", "end")
+    def _valid_time(self, proposal):
+        value = proposal["value"]
+        if not np.isfinite(value) or value < 0:
+            name = proposal["trait"].name
+            raise traitlets.TraitError(
+                f"{name} must be a finite number of seconds >= 0; received {value!r}."
+            )
+        return value
+
+    @classmethod
+    def from_waveform(cls, waveform, sr: int, title: str = "", **kwargs) -> AudioPlayer:
+        """Create a player holding ``waveform``.
+
+        Parameters
+        ----------
+        waveform : array-like of shape (n_samples,)
+            Mono audio samples (finite).
+        sr : int
+            Sampling rate in Hz.
+        title : str, default ""
+            Label above the player.
+        **kwargs
+            Other traits (``start``, ``end``, ``src_id``…).
+
+        Returns
+        -------
+        AudioPlayer
+        """
+        segment = {key: kwargs.pop(key) for key in ("src_id", "start", "end") if key in kwargs}
+        player = cls(**kwargs)
+        player.set_audio(waveform, sr, title=title, **segment)
+        return player
+
+    def set_audio(
+        self,
+        waveform,
+        sr: int,
+        *,
+        title: str | None = None,
+        src_id: str | None = None,
+        start: float = 0.0,
+        end: float = 0.0,
+    ) -> None:
+        """Replace the audio (all traits change in one message to the browser).
+
+        Parameters
+        ----------
+        waveform : array-like of shape (n_samples,)
+            Mono audio samples (finite); see :func:`encode_wav`.
+        sr : int
+            Sampling rate in Hz.
+        title : str, optional
+            New label; unchanged when omitted.
+        src_id : str, optional
+            Identifier of this audio; default: a digest of the encoded WAV bytes.
+        start, end : float, default 0.0
+            Segment to play in seconds (``end == 0``: to the end).
+        """
+        wav = encode_wav(waveform, sr)
+        n_samples = len(np.ravel(waveform))
+        with self.hold_sync():
+            self._wav = wav
+            self.sr = int(sr)
+            self.duration = n_samples / int(sr)
+            self.start = float(start)
+            self.end = float(end)
+            self.current_time = float(start)
+            if title is not None:
+                self.title = str(title)
+            self.src_id = str(src_id) if src_id is not None else _digest(wav)
+
+    @property
+    def wav_bytes(self) -> bytes:
+        """The current audio as WAV bytes (empty when no audio is set)."""
+        return self._wav
+
+    def clear(self) -> None:
+        """Remove the audio and stop playback."""
+        with self.hold_sync():
+            self.playing = False
+            self._wav = b""
+            self.duration = 0.0
+            self.sr = 0
+            self.src_id = ""
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()[:16]
+
+
+def view_audio(waveform, sr: int, title: str = "") -> AudioPlayer:
+    """Show a player for one waveform.
+
+    Static twin: :func:`b2m.plotting.plot_clip`.
+
+    Parameters
+    ----------
+    waveform : array-like of shape (n_samples,)
+        Mono audio samples (finite).
+    sr : int
+        Sampling rate in Hz.
+    title : str, default ""
+        Label above the player.
+
+    Returns
+    -------
+    AudioPlayer
+    """
+    return AudioPlayer.from_waveform(waveform, sr, title=title)
+
+
+def view_ab(
+    a, b, sr: int, titles: tuple[str, str] = ("stimulus", "reconstruction")
+) -> widgets.HBox:
+    """Show two players side by side, e.g. a stimulus and its reconstruction.
+
+    Static twin: :func:`b2m.plotting.plot_clip`, once per waveform.
+
+    Parameters
+    ----------
+    a, b : array-like of shape (n_samples,)
+        The two waveforms (lengths may differ).
+    sr : int
+        Sampling rate of both, in Hz.
+    titles : pair of str, default ("stimulus", "reconstruction")
+        Labels of the two players.
+
+    Returns
+    -------
+    ipywidgets.HBox
+        Holding the two :class:`AudioPlayer` as ``children``.
+    """
+    if len(titles) != 2:
+        raise ValueError(f"titles must be a pair of str; received {len(titles)} titles.")
+    _check_waveform(a, "a")
+    _check_waveform(b, "b")
+    left = AudioPlayer.from_waveform(a, sr, title=titles[0])
+    right = AudioPlayer.from_waveform(b, sr, title=titles[1])
+    left.layout.margin = "0 24px 0 0"
+    return widgets.HBox([left, right])

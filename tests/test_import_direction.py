@@ -1,0 +1,51 @@
+"""``b2m`` (compute) never imports display libraries nor ``b2m_widgets`` (design §1, rule 1)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+FORBIDDEN = ("plotly", "ipywidgets", "anywidget", "b2m_widgets")
+ROOT = Path(__file__).resolve().parents[1]
+
+# Import b2m and every submodule that exists; report the forbidden modules then loaded. A module
+# whose import fails only because an optional third-party extra is missing is reported apart.
+SCRIPT = f"""
+import importlib, json, pkgutil, sys
+import b2m
+names, missing, errors = ["b2m"], {{}}, {{}}
+for info in pkgutil.walk_packages(b2m.__path__, "b2m."):
+    names.append(info.name)
+    try:
+        importlib.import_module(info.name)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] in ("b2m",):
+            errors[info.name] = repr(exc)
+        else:
+            missing[info.name] = exc.name
+    except Exception as exc:
+        errors[info.name] = repr(exc)
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in {FORBIDDEN!r})
+print(json.dumps({{"names": names, "missing": missing, "errors": errors, "loaded": loaded}}))
+"""
+
+
+def test_b2m_never_imports_display_libraries():
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "b2m.plotting" in report["names"]
+    assert "b2m.surface" in report["names"]
+    assert report["errors"] == {}, report["errors"]
+    assert report["loaded"] == [], (
+        f"b2m imported display modules {report['loaded']} (checked {report['names']})"
+    )

@@ -16,7 +16,9 @@ from b2m.models import Decoder, Encoder, IdentificationResult
 __all__ = ["DecodingResult", "EncodingResult", "decode_study", "encode_study", "study_embeddings"]
 
 
-def study_embeddings(study, space: str = "acoustic", *, progressbar: bool = True, **params) -> np.ndarray:
+def study_embeddings(
+    study, space: str = "acoustic", *, progressbar: bool = True, **params
+) -> np.ndarray:
     """Embeddings of every clip of a study in one feature space (cached on disk).
 
     Parameters
@@ -48,7 +50,10 @@ def study_embeddings(study, space: str = "acoustic", *, progressbar: bool = True
             waves = [
                 w
                 for _, w in progress(
-                    study.iter_audio(ids), total=len(ids), desc="Loading audio", disable=None if progressbar else True
+                    study.iter_audio(ids),
+                    total=len(ids),
+                    desc="Loading audio",
+                    disable=None if progressbar else True,
                 )
             ]
             return fs.embed_audio(waves, study.sample_rate)
@@ -83,6 +88,27 @@ class DecodingResult:
     decoded: np.ndarray = field(repr=False)
     true: np.ndarray = field(repr=False)
     test_ids: np.ndarray = field(repr=False)
+    test_genres: np.ndarray = field(repr=False)
+
+    def neighbours(self, i: int, k: int = 5) -> list[dict]:
+        """The ``k`` test clips whose embeddings best match the embedding decoded for clip ``i``.
+
+        Returns
+        -------
+        list of dict
+            ``index``, ``clip_id``, ``genre``, ``score`` (correlation), best first.
+        """
+        corr = self.identification.correlations[int(i)]
+        order = np.argsort(-corr)[:k]
+        return [
+            {
+                "index": int(j),
+                "clip_id": str(self.test_ids[j]),
+                "genre": str(self.test_genres[j]),
+                "score": float(corr[j]),
+            }
+            for j in order
+        ]
 
     def summary(self) -> dict:
         """Headline numbers: mean identification accuracy, top-1 and top-5 among test clips."""
@@ -105,7 +131,15 @@ class DecodingResult:
         return self.identification.to_frame().assign(subject=self.subject, space=self.space)
 
 
-def decode_study(study, space: str = "acoustic", *, alphas=None, n_splits: int = 5, **params) -> DecodingResult:
+def decode_study(
+    study,
+    space: str = "acoustic",
+    *,
+    alphas=None,
+    n_splits: int = 5,
+    permute_seed: int | None = None,
+    **params,
+) -> DecodingResult:
     """Decode a feature space from a subject's responses and identify the test clips.
 
     Parameters
@@ -116,6 +150,9 @@ def decode_study(study, space: str = "acoustic", *, alphas=None, n_splits: int =
         Candidate ridge strengths.
     n_splits : int, default 5
         Run-grouped CV folds.
+    permute_seed : int, optional
+        A control: shuffle which training embedding goes with which response (seeded).
+        Identification should then fall to chance (0.5).
     **params
         Passed to the feature space.
 
@@ -127,6 +164,8 @@ def decode_study(study, space: str = "acoustic", *, alphas=None, n_splits: int =
     r = study.responses
     train_x = emb[study.clip_indices(r.train_ids)]
     test_x = emb[study.clip_indices(r.test_ids)]
+    if permute_seed is not None:
+        train_x = train_x[np.random.default_rng(permute_seed).permutation(len(train_x))]
     decoder = Decoder(alphas, n_splits=n_splits).fit(r.train, train_x, r.train_runs)
     ident = decoder.identify(r.test, test_x, clip_ids=r.test_ids)
     return DecodingResult(
@@ -137,6 +176,7 @@ def decode_study(study, space: str = "acoustic", *, alphas=None, n_splits: int =
         decoded=decoder.ridge_.predict(r.test),
         true=decoder.transform_embeddings(test_x),
         test_ids=r.test_ids,
+        test_genres=study.test_clips["genre"].to_numpy(),
     )
 
 
@@ -181,7 +221,9 @@ class EncodingResult:
         return self.regions.assign(subject=self.subject, space=self.space)
 
 
-def encode_study(study, space: str = "acoustic", *, alphas=None, n_splits: int = 5, **params) -> EncodingResult:
+def encode_study(
+    study, space: str = "acoustic", *, alphas=None, n_splits: int = 5, **params
+) -> EncodingResult:
     """Fit a vertex-wise encoding model and score it on the test clips.
 
     Parameters
@@ -201,8 +243,14 @@ def encode_study(study, space: str = "acoustic", *, alphas=None, n_splits: int =
 
     emb = study_embeddings(study, space, **params)
     r = study.responses
-    encoder = Encoder(alphas, n_splits=n_splits).fit(emb[study.clip_indices(r.train_ids)], r.train, r.train_runs)
+    encoder = Encoder(alphas, n_splits=n_splits).fit(
+        emb[study.clip_indices(r.train_ids)], r.train, r.train_runs
+    )
     test_r = encoder.score_vertices(emb[study.clip_indices(r.test_ids)], r.test)
     return EncodingResult(
-        space=space, subject=study.subject, encoder=encoder, test_r=test_r, regions=region_table(test_r, name="r")
+        space=space,
+        subject=study.subject,
+        encoder=encoder,
+        test_r=test_r,
+        regions=region_table(test_r, name="r"),
     )

@@ -67,7 +67,9 @@ def auditory_regions(radius_mm: float = 10.0) -> dict[str, np.ndarray]:
     return dict(_regions(float(radius_mm)))
 
 
-def region_table(values, regions: dict[str, np.ndarray] | None = None, *, name: str = "value") -> pd.DataFrame:
+def region_table(
+    values, regions: dict[str, np.ndarray] | None = None, *, name: str = "value"
+) -> pd.DataFrame:
     """Summarise a per-vertex map by region.
 
     Parameters

@@ -9,7 +9,9 @@ from tqdm.auto import tqdm
 __all__ = ["progress"]
 
 
-def progress(iterable=None, *, desc: str | None = None, total: int | None = None, disable=None, **kw):
+def progress(
+    iterable=None, *, desc: str | None = None, total: int | None = None, disable=None, **kw
+):
     """Return a tqdm progress bar (a widget in Jupyter, text elsewhere).
 
     Set ``B2M_PROGRESS=0`` to silence all bars (e.g. in CI logs).

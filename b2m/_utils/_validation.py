@@ -45,14 +45,18 @@ def check_array(
     try:
         arr = np.asarray(x, dtype=dtype) if dtype is not None else np.asarray(x)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be numeric array-like; received {type(x).__name__}: {exc}") from None
+        raise TypeError(
+            f"{name} must be numeric array-like; received {type(x).__name__}: {exc}"
+        ) from None
     if ndim is not None:
         ndims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in ndims:
             want = " or ".join(f"{d}-D" for d in ndims)
             raise ValueError(f"{name} must be a {want} array; received shape {arr.shape}.")
     if shape is not None:
-        ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
+        ok = arr.ndim == len(shape) and all(
+            s is None or s == a for s, a in zip(shape, arr.shape, strict=True)
+        )
         if not ok:
             want = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
             raise ValueError(f"{name} must have shape {want}; received shape {arr.shape}.")

@@ -103,7 +103,9 @@ def _packaged_events_dir() -> Path:
     return Path(str(resources.files("b2m.datasets") / "data" / "ds003720_events"))
 
 
-def load_schedule(events_dir: str | os.PathLike | None = None, *, validate: bool = True) -> pd.DataFrame:
+def load_schedule(
+    events_dir: str | os.PathLike | None = None, *, validate: bool = True
+) -> pd.DataFrame:
     """Load the whole ds003720 stimulus schedule (all 18 runs).
 
     Parameters
@@ -139,7 +141,9 @@ def load_schedule(events_dir: str | os.PathLike | None = None, *, validate: bool
             frame.insert(0, "task", task)
             frames.append(frame)
     schedule = pd.concat(frames, ignore_index=True)
-    schedule["clip_id"] = [clip_id(g, t) for g, t in zip(schedule["genre"], schedule["track"])]
+    schedule["clip_id"] = [
+        clip_id(g, t) for g, t in zip(schedule["genre"], schedule["track"], strict=True)
+    ]
     schedule["is_lead_in"] = schedule["position"] == 0
     schedule["repeat"] = -1
     kept = ~schedule["is_lead_in"]

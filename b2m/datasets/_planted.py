@@ -7,8 +7,10 @@ al. report:
 =====================  ===========================================  ===========================
 component              drives                                       centres (MNI, mm; ± = L/R)
 =====================  ===========================================  ===========================
-``acoustic``           low-level audible quantities (tempo,         Heschl's gyrus
-                       brightness, loudness, density…)              (±45, -22, 8)
+``acoustic``           the clip's spectro-temporal statistics       Heschl's gyrus
+                       (:func:`spectrotemporal_summary` of the      (±45, -22, 8)
+                       rendered audio) and low-level attributes
+                       (tempo, brightness, loudness, density…)
 ``semantic``           genre, instrumentation, mood                 lateral STG (±60, -14, 2),
                                                                     anterior STG (±56, 4, -10)
 ``text_only``          what captions say but the audio does not     anterior STS (±52, 10, -18),
@@ -24,11 +26,20 @@ ships offline, so regions are placed from the template's MNI coordinates.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from b2m.surface import load_fsaverage5
 
-__all__ = ["COMPONENTS", "REGION_CENTRES", "SIGMA_MM", "planted_gains", "planted_signal"]
+__all__ = [
+    "COMPONENTS",
+    "REGION_CENTRES",
+    "SIGMA_MM",
+    "planted_gains",
+    "planted_signal",
+    "spectrotemporal_summary",
+]
 
 SIGMA_MM = 8.0
 COMPONENTS = ("acoustic", "semantic", "text_only")
@@ -43,6 +54,52 @@ REGION_NAMES = {
     "semantic": "lateral/anterior STG",
     "text_only": "anterior/posterior STS",
 }
+
+
+def spectrotemporal_summary(waveform: np.ndarray, sr: int, n_bands: int = 16) -> np.ndarray:
+    """What the planted primary auditory cortex "hears": a coarse cochleagram summary.
+
+    The mean and SD over time of the log energy in ``n_bands`` log-spaced frequency bands
+    (60 Hz – 8 kHz, 46-ms frames), and the temporal-modulation energy of the broadband
+    envelope in four rate bands (0.5–2, 2–4, 4–8, 8–16 Hz), and the share of energy in each
+    of the 12 pitch classes (110 Hz – 2 kHz; pitch-sensitive cortex lies around lateral
+    Heschl's gyrus). Deliberately simpler than, and computed independently of, the
+    ``acoustic`` feature space that is decoded.
+
+    Parameters
+    ----------
+    waveform : ndarray of shape (n_samples,)
+    sr : int
+    n_bands : int, default 16
+
+    Returns
+    -------
+    ndarray of shape (2 * n_bands + 16,)
+    """
+    from scipy.signal import stft
+
+    nper = 1024 if sr > 16000 else 512
+    freqs, _, z = stft(waveform, fs=sr, nperseg=nper, noverlap=nper // 2)
+    power = np.abs(z) ** 2
+    edges = np.geomspace(60.0, min(8000.0, sr / 2), n_bands + 1)
+    band = np.stack(
+        [power[(freqs >= lo) & (freqs < hi)].sum(0) for lo, hi in itertools.pairwise(edges)]
+    )
+    logband = np.log(band + 1e-8)
+    env = power.sum(0)
+    env = (env - env.mean()) / (env.std() + 1e-12)
+    frame_rate = sr / (nper // 2)
+    spec = np.abs(np.fft.rfft(env)) ** 2
+    rates = np.fft.rfftfreq(env.size, 1 / frame_rate)
+    mod = [
+        spec[(rates >= lo) & (rates < hi)].sum() for lo, hi in ((0.5, 2), (2, 4), (4, 8), (8, 16))
+    ]
+    mod = np.log(np.asarray(mod) / (spec[1:].sum() + 1e-12) + 1e-8)
+    tonal = (freqs >= 110.0) & (freqs < 2000.0)
+    pitch_class = np.round(12 * np.log2(freqs[tonal] / 440.0)).astype(int) % 12
+    pcp = np.bincount(pitch_class, weights=power[tonal].mean(1), minlength=12)
+    pcp = pcp / (pcp.sum() + 1e-12)
+    return np.concatenate([logband.mean(1), logband.std(1), mod, pcp]).astype(np.float32)
 
 
 def planted_gains(sigma_mm: float = SIGMA_MM) -> np.ndarray:

@@ -145,7 +145,9 @@ class ClipResponses:
 
 def _events_responses(events: pd.DataFrame, bold: np.ndarray, window: ResponseWindow, tr: float):
     rows = []
-    for onset, duration in zip(events["onset"].to_numpy(), events["duration"].to_numpy()):
+    for onset, duration in zip(
+        events["onset"].to_numpy(), events["duration"].to_numpy(), strict=True
+    ):
         idx = window.volumes(float(onset), float(duration), bold.shape[0], tr)
         if idx.size == 0:
             raise ValueError(
@@ -194,7 +196,9 @@ def extract_clip_responses(
             )
         kept = events[~events["is_lead_in"].to_numpy(bool)]
         responses = _events_responses(kept, bold, window, tr)
-        for task, cid, run, resp in zip(kept["task"], kept["clip_id"], kept["run"], responses):
+        for task, cid, run, resp in zip(
+            kept["task"], kept["clip_id"], kept["run"], responses, strict=True
+        ):
             if task == "Training":
                 train.append(resp)
                 train_ids.append(cid)

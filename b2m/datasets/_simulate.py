@@ -38,9 +38,9 @@ from b2m.datasets._responses import ResponseWindow, clean_run, extract_clip_resp
 __all__ = ["DEFAULT_SNR", "SIM_VERSION", "make_simulated_study", "simulated_study_dir"]
 
 #: Bump when the simulator changes what it produces: it changes the cache key.
-SIM_VERSION = "1"
+SIM_VERSION = "3"
 #: Peak signal amplitude relative to the time-series noise SD (1.0).
-DEFAULT_SNR = 0.35
+DEFAULT_SNR = 0.2
 AR_COEF = 0.3
 
 
@@ -76,19 +76,20 @@ def simulated_study_dir(
     return get_data_home(data_home) / "simulated" / f"{tag}-{digest}"
 
 
-def _render_one(args) -> str:
-    from b2m.datasets._music import SAMPLE_RATE, render_clip
-
-    attrs, seed, path = args
+def _render_one(args) -> np.ndarray:
+    """Render one clip to FLAC (unless present) and return its spectro-temporal summary."""
     import soundfile as sf
 
+    from b2m.datasets._music import SAMPLE_RATE, render_clip
+    from b2m.datasets._planted import spectrotemporal_summary
+
+    attrs, seed, path = args
     path = Path(path)
-    if path.exists():
-        return str(path)
     wave = render_clip(attrs, seed=seed)
-    with atomic_path(path) as tmp:
-        sf.write(tmp, wave, SAMPLE_RATE, format="FLAC", subtype="PCM_16")
-    return str(path)
+    if not path.exists():
+        with atomic_path(path) as tmp:
+            sf.write(tmp, wave, SAMPLE_RATE, format="FLAC", subtype="PCM_16")
+    return spectrotemporal_summary(wave, SAMPLE_RATE)
 
 
 def _build_shared(root: Path, params: dict, n_jobs: int, show: bool) -> None:
@@ -110,30 +111,39 @@ def _build_shared(root: Path, params: dict, n_jobs: int, show: bool) -> None:
         attrs.append(a)
         captions.append(make_caption(a, rng))
     clips["caption"] = captions
-    clips["audio_seed"] = [int(np.random.default_rng([seed, 2, i]).integers(2**31)) for i in range(len(clips))]
+    clips["audio_seed"] = [
+        int(np.random.default_rng([seed, 2, i]).integers(2**31)) for i in range(len(clips))
+    ]
 
     audio_dir = root / "audio"
     audio_dir.mkdir(parents=True, exist_ok=True)
     jobs = [
         (a, int(s), str(audio_dir / f"{cid}.flac"))
-        for a, s, cid in zip(attrs, clips["audio_seed"], clips["clip_id"])
+        for a, s, cid in zip(attrs, clips["audio_seed"], clips["clip_id"], strict=True)
     ]
     if n_jobs > 1:
         from joblib import Parallel, delayed
 
-        list(
+        summaries = list(
             progress(
-                Parallel(n_jobs=n_jobs, return_as="generator")(delayed(_render_one)(j) for j in jobs),
+                Parallel(n_jobs=n_jobs, return_as="generator")(
+                    delayed(_render_one)(j) for j in jobs
+                ),
                 total=len(jobs),
                 desc="Rendering clips",
                 disable=None if show else True,
             )
         )
     else:
-        for j in progress(jobs, desc="Rendering clips", disable=None if show else True):
+        summaries = [
             _render_one(j)
+            for j in progress(jobs, desc="Rendering clips", disable=None if show else True)
+        ]
 
     latents = attribute_features(attrs)
+    # Primary auditory cortex hears the sound itself: its spectro-temporal statistics, plus
+    # the low-level attributes the synthesiser was given.
+    latents["acoustic"] = np.hstack([np.stack(summaries), latents["acoustic"]])
     gains = planted_gains()
     rng = np.random.default_rng([seed, 3])
     signal, weights = planted_signal({c: latents[c] for c in COMPONENTS}, gains, rng)
@@ -141,13 +151,13 @@ def _build_shared(root: Path, params: dict, n_jobs: int, show: bool) -> None:
         root / "ground_truth.npz",
         gains=gains,
         signal=signal,
-        clip_ids=clips["clip_id"].to_numpy(),
+        clip_ids=clips["clip_id"].to_numpy().astype(str),
         **{f"weights_{c}": w for c, w in weights.items()},
         **{f"latent_{c}": np.asarray(latents[c], dtype=np.float32) for c in COMPONENTS},
     )
     with atomic_path(root / "clips.csv") as tmp:
         clips.to_csv(tmp, index=False)
-    save_json(root / "attributes.json", dict(zip(clips["clip_id"], attrs)))
+    save_json(root / "attributes.json", dict(zip(clips["clip_id"], attrs, strict=True)))
     save_json(root / "study.json", {**params, "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
 
 
@@ -159,7 +169,7 @@ def _hrf_design(n_clips: int = 41) -> np.ndarray:
     hrf = spm_hrf(TR, oversampling=15)
     n_fine = N_VOLUMES * 15
     boxcars = np.zeros((n_fine, n_clips))
-    per_clip = int(round(CLIP_SECONDS / dt))
+    per_clip = round(CLIP_SECONDS / dt)
     for j in range(n_clips):
         boxcars[j * per_clip : (j + 1) * per_clip, j] = 1.0
     conv = np.stack([np.convolve(boxcars[:, j], hrf)[:n_fine] for j in range(n_clips)], axis=1)
@@ -183,7 +193,9 @@ def _build_subject(root: Path, subject: str, params: dict, show: bool) -> None:
     design = _hrf_design()
     runs = []
     groups = list(schedule.groupby(["task", "run"], sort=False))
-    for (_task, _run), events in progress(groups, desc=f"Simulating {subject}", disable=None if show else True):
+    for (_task, _run), events in progress(
+        groups, desc=f"Simulating {subject}", disable=None if show else True
+    ):
         clip_signal = signal[[index[c] for c in events["clip_id"]]]
         bold = 100.0 + amplitude * (design @ clip_signal)
         if params["noise"]:
@@ -235,7 +247,7 @@ def make_simulated_study(
         with the same parameters are reused; others are added.
     seed : int, default 0
         Everything (music, captions, planted weights, noise) is a function of the seed.
-    snr : float, default 0.35
+    snr : float, default 0.2
         Peak amplitude of the planted signal relative to the time-series noise SD.
     noise : bool, default True
         ``False`` builds a noise-free study (for checking that methods recover the truth).
@@ -254,9 +266,10 @@ def make_simulated_study(
     subjects = _check_subjects(subjects)
     root = simulated_study_dir(data_home, seed=seed, snr=snr, noise=noise)
     meta = root / "study.json"
-    valid = meta.is_file() and {
-        k: v for k, v in json.loads(meta.read_text()).items() if k != "created"
-    } == params
+    valid = (
+        meta.is_file()
+        and {k: v for k, v in json.loads(meta.read_text()).items() if k != "created"} == params
+    )
     if overwrite or not valid:
         if meta.exists():
             meta.unlink()

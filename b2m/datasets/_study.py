@@ -93,7 +93,9 @@ class Study:
         try:
             wave, sr = sf.read(path, dtype="float32", always_2d=False)
         except (sf.LibsndfileError, RuntimeError) as exc:
-            raise OSError(f"Cannot read audio of clip {clip_id!r} from {str(path)!r}: {exc}") from exc
+            raise OSError(
+                f"Cannot read audio of clip {clip_id!r} from {str(path)!r}: {exc}"
+            ) from exc
         return (wave.mean(axis=1) if wave.ndim == 2 else wave), int(sr)
 
     def iter_audio(self, clip_ids=None):
@@ -109,7 +111,9 @@ class Study:
         )
 
 
-def _load_simulated(subject: str, data_home, *, seed: int, snr: float, noise: bool, build: bool) -> Study:
+def _load_simulated(
+    subject: str, data_home, *, seed: int, snr: float, noise: bool, build: bool
+) -> Study:
     from b2m.datasets._music import SAMPLE_RATE
     from b2m.datasets._simulate import load_clips, simulated_study_dir
 

@@ -100,7 +100,9 @@ class Decoder(RegressorMixin, BaseEstimator):
 
     def transform_embeddings(self, embeddings) -> np.ndarray:
         """Standardise embeddings with the training statistics, shape (n, n_dims)."""
-        return self.target_scaler_.transform(check_array(embeddings, "embeddings", ndim=2, dtype=np.float32))
+        return self.target_scaler_.transform(
+            check_array(embeddings, "embeddings", ndim=2, dtype=np.float32)
+        )
 
     def predict(self, responses) -> np.ndarray:
         """Decoded embeddings of shape (n_clips, n_dims), in the embedding's units."""
@@ -131,7 +133,9 @@ class Encoder(RegressorMixin, BaseEstimator):
         ``alpha_`` per vertex, ``best_cv_score_`` (cross-validated R² on training data).
     """
 
-    def __init__(self, alphas=None, *, n_splits: int = 5, dtype: str = "float32", chunk_size: int = 20000):
+    def __init__(
+        self, alphas=None, *, n_splits: int = 5, dtype: str = "float32", chunk_size: int = 20000
+    ):
         self.alphas = alphas
         self.n_splits = n_splits
         self.dtype = dtype

@@ -63,7 +63,9 @@ def identification_accuracy(decoded, true) -> np.ndarray:
     decoded = check_array(decoded, "decoded", ndim=2)
     true = check_array(true, "true", ndim=2)
     if decoded.shape != true.shape:
-        raise ValueError(f"decoded and true must have the same shape; received {decoded.shape} and {true.shape}.")
+        raise ValueError(
+            f"decoded and true must have the same shape; received {decoded.shape} and {true.shape}."
+        )
     if len(true) < 2:
         raise ValueError(f"identification needs at least 2 clips; received {len(true)}.")
     corr = correlation_matrix(decoded, true)
@@ -91,9 +93,20 @@ def top_k_accuracy(decoded, candidates, true_index, k=(1, 5)) -> dict[int, float
     true_index = np.asarray(true_index, dtype=int)
     if true_index.shape != (len(corr),):
         raise ValueError(f"true_index must have shape ({len(corr)},); received {true_index.shape}.")
-    rank = (corr > corr[np.arange(len(corr)), true_index][:, None]).sum(1)
+    own = corr[np.arange(len(corr)), true_index][:, None]
+    greater = (corr > own).sum(1)
+    ties = (corr == own).sum(1) - 1
     ks = (k,) if np.isscalar(k) else tuple(k)
-    return {int(kk): float(np.mean(rank < kk)) for kk in ks}
+    return {int(kk): _top_k_with_ties(greater, ties, kk) for kk in ks}
+
+
+def _top_k_with_ties(greater: np.ndarray, ties: np.ndarray, k: int) -> float:
+    """Expected top-k accuracy when ties are broken at random.
+
+    A query whose true candidate is beaten by ``greater`` candidates and tied with ``ties``
+    others lands at a uniformly random place among ranks ``greater … greater + ties``.
+    """
+    return float(np.mean(np.clip((k - greater) / (ties + 1), 0.0, 1.0)))
 
 
 @dataclass
@@ -106,7 +119,11 @@ class IdentificationResult:
     accuracy : ndarray of shape (n_clips,)
         Per-clip identification accuracy.
     rank : ndarray of shape (n_clips,)
-        0-based rank of the true clip among all candidates (0 = retrieved first).
+        0-based rank of the true clip among all candidates (0 = retrieved first): the number
+        of other clips that correlate more with the decoded embedding.
+    ties : ndarray of shape (n_clips,)
+        Number of other clips that correlate exactly as much (identical true embeddings,
+        e.g. two clips of one genre in the genre one-hot space).
     correlations : ndarray of shape (n_clips, n_clips)
         Decoded × true correlation matrix.
     """
@@ -115,6 +132,7 @@ class IdentificationResult:
     accuracy: np.ndarray
     rank: np.ndarray
     correlations: np.ndarray
+    ties: np.ndarray | None = None
 
     @property
     def mean_accuracy(self) -> float:
@@ -122,8 +140,9 @@ class IdentificationResult:
         return float(self.accuracy.mean())
 
     def top_k(self, k: int) -> float:
-        """Share of clips whose true clip is among the top ``k``."""
-        return float(np.mean(self.rank < k))
+        """Share of clips whose true clip is among the top ``k`` (ties broken at random)."""
+        ties = np.zeros_like(self.rank) if self.ties is None else self.ties
+        return _top_k_with_ties(self.rank, ties, k)
 
     def neighbours(self, i: int, k: int = 5) -> np.ndarray:
         """Indices of the ``k`` clips whose true embeddings best match decoded clip ``i``."""
@@ -131,7 +150,9 @@ class IdentificationResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per clip: ``clip_id``, ``accuracy``, ``rank``."""
-        return pd.DataFrame({"clip_id": self.clip_ids, "accuracy": self.accuracy, "rank": self.rank})
+        return pd.DataFrame(
+            {"clip_id": self.clip_ids, "accuracy": self.accuracy, "rank": self.rank}
+        )
 
 
 def identify(decoded, true, clip_ids=None) -> IdentificationResult:
@@ -149,6 +170,10 @@ def identify(decoded, true, clip_ids=None) -> IdentificationResult:
     """
     accuracy = identification_accuracy(decoded, true)
     corr = correlation_matrix(decoded, true)
-    rank = (corr > np.diag(corr)[:, None]).sum(1)
+    own = np.diag(corr)[:, None]
+    rank = (corr > own).sum(1)
+    ties = (corr == own).sum(1) - 1
     clip_ids = np.arange(len(corr)) if clip_ids is None else np.asarray(clip_ids)
-    return IdentificationResult(clip_ids=clip_ids, accuracy=accuracy, rank=rank, correlations=corr)
+    return IdentificationResult(
+        clip_ids=clip_ids, accuracy=accuracy, rank=rank, correlations=corr, ties=ties
+    )

@@ -102,15 +102,26 @@ class RidgeCV(RegressorMixin, BaseEstimator):
         self.chunk_size = chunk_size
 
     def _check_params(self):
-        alphas = DEFAULT_ALPHAS if self.alphas is None else np.atleast_1d(np.asarray(self.alphas, float))
-        if alphas.ndim != 1 or alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
-            raise ValueError(f"alphas must be a non-empty 1-D array of positive numbers; received {self.alphas!r}.")
+        alphas = (
+            DEFAULT_ALPHAS if self.alphas is None else np.atleast_1d(np.asarray(self.alphas, float))
+        )
+        if (
+            alphas.ndim != 1
+            or alphas.size == 0
+            or not np.all(np.isfinite(alphas))
+            or np.any(alphas <= 0)
+        ):
+            raise ValueError(
+                f"alphas must be a non-empty 1-D array of positive numbers; received {self.alphas!r}."
+            )
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64'; received {self.dtype!r}.")
         if not isinstance(self.n_splits, int | np.integer) or self.n_splits < 2:
             raise ValueError(f"n_splits must be an integer ≥ 2; received {self.n_splits!r}.")
         if not isinstance(self.chunk_size, int | np.integer) or self.chunk_size < 1:
-            raise ValueError(f"chunk_size must be a positive integer; received {self.chunk_size!r}.")
+            raise ValueError(
+                f"chunk_size must be a positive integer; received {self.chunk_size!r}."
+            )
         return alphas, np.dtype(self.dtype)
 
     def fit(self, X, y, groups):

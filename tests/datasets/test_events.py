@@ -26,7 +26,9 @@ def test_packaged_schedule_matches_design():
     assert list(r4.genre.iloc[-3:]) == ["classical", "jazz", "metal"]
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/ds003720-metadata is not beside the repo")
+@pytest.mark.skipif(
+    not SHARED.is_dir(), reason="../shared/ds003720-metadata is not beside the repo"
+)
 def test_packaged_events_are_the_real_files():
     for f in sorted((SHARED / "sub-003" / "func").glob("*_events.tsv")):
         packaged = Path(load_schedule.__code__.co_filename).parent / "data" / "ds003720_events"
@@ -45,7 +47,7 @@ def test_read_events_quirks(tmp_path):
 
 
 def test_read_events_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nope_events.tsv"):
+    with pytest.raises(FileNotFoundError, match=r"nope_events\.tsv"):
         read_events_tsv(tmp_path / "nope_events.tsv")
     p = tmp_path / "bad_events.tsv"
     p.write_text("onset\tduration\tgenre\ttrack\tstart\n0\t15\tpop\t1\t0\n")

@@ -12,7 +12,7 @@ def _runs(signal_of, n_vertices=6, noise=0.0, seed=0):
     for _, ev in s.groupby(["task", "run"], sort=False):
         bold = np.zeros((410, n_vertices), np.float32)
         t = np.arange(410) * 1.5
-        for onset, cid in zip(ev.onset, ev.clip_id):
+        for onset, cid in zip(ev.onset, ev.clip_id, strict=True):
             bold[(t >= onset + 3) & (t < onset + 18)] = signal_of(cid)
         bold += noise * rng.standard_normal(bold.shape).astype(np.float32)
         runs.append((ev, bold))

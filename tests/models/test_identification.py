@@ -24,7 +24,10 @@ def test_definition_by_hand():
 
 def test_random_is_chance():
     rng = np.random.default_rng(1)
-    acc = [identification_accuracy(rng.standard_normal((60, 32)), rng.standard_normal((60, 32))).mean() for _ in range(50)]
+    acc = [
+        identification_accuracy(rng.standard_normal((60, 32)), rng.standard_normal((60, 32))).mean()
+        for _ in range(50)
+    ]
     assert abs(np.mean(acc) - 0.5) < 0.02
 
 
@@ -43,3 +46,16 @@ def test_errors():
         identification_accuracy(np.full((5, 3), np.nan), np.zeros((5, 3)))
     with pytest.raises(ValueError, match="at least 2 clips"):
         identification_accuracy(np.zeros((1, 3)), np.zeros((1, 3)))
+
+
+def test_ties_are_broken_at_random():
+    # Three candidates share one embedding (like same-genre clips in the one-hot space).
+    true = np.array([[1.0, 0, 0], [1.0, 0, 0], [1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])
+    decoded = true + 0.01 * np.array([[0, 1, 0], [0, 0, 1], [0, 1, 1], [1, 0, 0], [0, 1, 0]])
+    res = identify(decoded, true)
+    np.testing.assert_array_equal(res.ties, [2, 2, 2, 0, 0])
+    assert res.top_k(1) == pytest.approx((3 * (1 / 3) + 2) / 5)
+    assert res.top_k(3) == 1.0
+    assert top_k_accuracy(decoded, true, np.arange(5), k=1)[1] == pytest.approx(res.top_k(1))
+    # Tied clips count as failures in identification accuracy (strictly less correlated).
+    np.testing.assert_allclose(res.accuracy[:3], 2 / 4)

@@ -27,7 +27,13 @@ def test_alpha_per_target_matches_sklearn_cv_choice():
     model = RidgeCV(dtype="float64").fit(X, Y, GROUPS)
     for j in (0, 6, 11):
         errs = [
-            ((Y[:, j] - cross_val_predict(Ridge(alpha=a), X, Y[:, j], groups=GROUPS, cv=GroupKFold(5))) ** 2).sum()
+            (
+                (
+                    Y[:, j]
+                    - cross_val_predict(Ridge(alpha=a), X, Y[:, j], groups=GROUPS, cv=GroupKFold(5))
+                )
+                ** 2
+            ).sum()
             for a in DEFAULT_ALPHAS
         ]
         assert model.alpha_[j] == DEFAULT_ALPHAS[int(np.argmin(errs))]
@@ -67,7 +73,11 @@ def test_single_alpha_mode_and_1d_target():
 @pytest.mark.parametrize(
     ("kwargs", "call", "match"),
     [
-        ({"alphas": [1.0, -1.0]}, "fit", "alphas must be a non-empty 1-D array of positive numbers"),
+        (
+            {"alphas": [1.0, -1.0]},
+            "fit",
+            "alphas must be a non-empty 1-D array of positive numbers",
+        ),
         ({"dtype": "float16"}, "fit", "dtype must be 'float32' or 'float64'; received 'float16'"),
         ({"n_splits": 1}, "fit", "n_splits must be an integer ≥ 2"),
     ],

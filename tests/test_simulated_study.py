@@ -1,0 +1,94 @@
+"""The simulated study end to end: design, determinism, and recovery of what was planted."""
+
+import numpy as np
+import pytest
+
+from b2m.analysis import decode_study, encode_study
+from b2m.datasets import load_study, make_simulated_study, simulated_study_dir
+
+pytestmark = pytest.mark.slow
+
+
+def test_layout_and_design(study):
+    r = study.responses
+    assert r.train.shape == (480, 20484) and r.test_repeats.shape == (4, 60, 20484)
+    assert len(study.clips) == 540 and set(study.clips.split) == {"train", "test"}
+    assert study.clips.caption.str.len().min() > 20
+    assert len(set(r.train_runs)) == 12
+    wave, sr = study.load_audio(study.clips.clip_id[0])
+    assert sr == 22050 and wave.shape == (15 * 22050,)
+    assert np.all(np.isfinite(r.train))
+    gt = study.ground_truth
+    assert gt["gains"].shape == (3, 20484) and gt["signal"].shape == (540, 20484)
+
+
+def test_rebuild_is_skipped_and_deterministic(study_home, study):
+    root = simulated_study_dir(study_home)
+    stamp = (root / "sub-001_responses.npz").stat().st_mtime_ns
+    assert make_simulated_study(study_home, subjects=["sub-001"], progressbar=False) == root
+    assert (root / "sub-001_responses.npz").stat().st_mtime_ns == stamp
+
+
+def test_unknown_subject_and_dataset(study_home):
+    with pytest.raises(ValueError, match="subject must be one of"):
+        load_study("simulated", "sub-009", data_home=study_home)
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        load_study("simulted", data_home=study_home)
+    with pytest.raises(NotImplementedError, match="ds003720"):
+        load_study("ds003720", data_home=study_home)
+    with pytest.raises(ValueError, match="subjects must be among"):
+        make_simulated_study(study_home, subjects=["sub-7"])
+    with pytest.raises(ValueError, match="snr must be a positive number"):
+        make_simulated_study(study_home, snr=-1)
+
+
+def test_reliability_matches_planted_snr(study):
+    """Split-half reliability of test responses is high in planted regions, ~0 elsewhere."""
+    rep = study.responses.test_repeats
+    a, b = rep[:2].mean(0), rep[2:].mean(0)
+    a, b = a - a.mean(0), b - b.mean(0)
+    r = (a * b).sum(0) / np.sqrt((a * a).sum(0) * (b * b).sum(0))
+    gains = study.ground_truth["gains"].max(0)
+    assert np.median(r[gains > 0.8]) > 0.15
+    assert abs(np.median(r[gains == 0])) < 0.05
+
+
+def test_decoding_default_snr_in_documented_range(study):
+    """At the default SNR, acoustic identification is in [0.80, 0.95] (documented range).
+
+    SNR 0.2 was chosen so that single-subject identification (0.85–0.89 for sub-001 and
+    sub-002) sits near Brain2Music's 0.876 ± 0.015; noise-free it is ≥ 0.98.
+    """
+    res = decode_study(study, "acoustic")
+    s = res.summary()
+    assert 0.80 <= s["identification"] <= 0.95, s
+    assert s["top5"] > 5 / 60
+
+
+def test_shuffled_labels_give_chance(study):
+    accs = [
+        decode_study(study, "acoustic", permute_seed=k).summary()["identification"]
+        for k in range(3)
+    ]
+    assert abs(np.mean(accs) - 0.5) <= 0.05, accs
+
+
+def test_noise_free_identification(tmp_path):
+    study = load_study("simulated", "sub-001", data_home=tmp_path, noise=False)
+    assert decode_study(study, "acoustic").summary()["identification"] >= 0.98
+
+
+def test_encoding_map_finds_planted_region(study):
+    res = encode_study(study, "acoustic")
+    gains = study.ground_truth["gains"]
+    acoustic_region = gains[0] > 0.5
+    outside = gains.max(0) == 0
+    assert res.test_r[acoustic_region].mean() > 0.2
+    assert abs(res.test_r[outside].mean()) < 0.05
+    from sklearn.metrics import roc_auc_score
+
+    auc = roc_auc_score(
+        acoustic_region[acoustic_region | outside], res.test_r[acoustic_region | outside]
+    )
+    assert auc > 0.95
+    assert "Heschl" in res.best_region or "planum" in res.best_region

@@ -19,9 +19,15 @@ help:
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
+# torch is optional for users (extra [torch]); the dev set-up installs it for the torch paths of
+# the ridge engine and the benchmark peers. Pin the CPU build that these machines keep on disk:
+# a bare `torch` would pull a multi-GB CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+
 # Re-install when the project's requirements change.
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (b2m)" >/dev/null
 	@touch $@

@@ -136,6 +136,8 @@ def run_demo(
             enc.append(row)
         summary["encoding"] = enc
     if notebooks:
+        if data_home is not None:  # the notebook kernels inherit the data home
+            os.environ["B2M_DATA"] = str(Path(data_home).resolve())
         nb_dir = Path(__file__).resolve().parents[1] / "notebooks"
         for name in NOTEBOOKS:
             with _step(timings, f"notebook {name}"):

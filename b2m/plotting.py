@@ -71,7 +71,9 @@ def genre_colors(genres: Sequence[str] | None = None) -> dict[str, str]:
     return colors
 
 
-def embedding_map(embeddings, method: str = "pca", random_state: int | None = 0) -> np.ndarray:
+def embedding_map(
+    embeddings, method: str = "pca", random_state: int | None = 0, *, standardize: bool = True
+) -> np.ndarray:
     """Project embeddings to two dimensions for a scatter plot.
 
     Parameters
@@ -84,6 +86,9 @@ def embedding_map(embeddings, method: str = "pca", random_state: int | None = 0)
         ``n_clips``).
     random_state : int or None, default 0
         Seed for the projection.
+    standardize : bool, default True
+        Z-score each dimension first, so that dimensions in large units (a tempo in BPM
+        beside a spectral flatness) do not dominate the map.
 
     Returns
     -------
@@ -96,6 +101,9 @@ def embedding_map(embeddings, method: str = "pca", random_state: int | None = 0)
         raise ValueError(f"embeddings must have at least 2 columns; received shape {x.shape}.")
     if x.shape[1] == 2:
         return x.copy()
+    if standardize:
+        sd = x.std(axis=0)
+        x = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     if method == "pca":
         from sklearn.decomposition import PCA
 

@@ -156,3 +156,16 @@ def test_color_limits_and_sulcal_depth():
         color_limits(np.array([1.0, 3.0]), vmin=4.0)
     sulc = load_sulcal_depth()
     assert sulc.shape == (N_VERTICES,) and np.isfinite(sulc).all()
+
+
+def test_embedding_map_standardises_units():
+    from b2m.plotting import embedding_map
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 5))
+    x[:, 0] *= 1e4  # a dimension in large units (e.g. BPM) must not own the first axis
+    coords = embedding_map(x)
+    r = abs(np.corrcoef(coords[:, 0], x[:, 0])[0, 1])
+    assert r < 0.9
+    raw = embedding_map(x, standardize=False)
+    assert abs(np.corrcoef(raw[:, 0], x[:, 0])[0, 1]) > 0.99

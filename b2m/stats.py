@@ -1,0 +1,403 @@
+"""Statistics for encoding maps: permutation nulls, FDR, noise ceilings, per-target scores.
+
+Everything works column-wise on arrays of shape ``(n_samples, n_targets)`` (samples are
+clips, targets are vertices or embedding dimensions) and is vectorised over targets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from b2m._utils._validation import check_array
+
+__all__ = [
+    "NoiseCeiling",
+    "PermutationResult",
+    "fdr_bh",
+    "noise_ceiling",
+    "normalised_r",
+    "permutation_test_correlation",
+    "r2_score_columns",
+]
+
+
+def fdr_bh(pvalues, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+    """Benjamini–Hochberg false discovery rate control over all entries.
+
+    Parameters
+    ----------
+    pvalues : array-like of any shape
+        p-values in [0, 1]; NaN entries are ignored (never rejected, q is NaN) and do not count
+        towards the number of tests.
+    alpha : float, default 0.05
+        Target false discovery rate, in (0, 1).
+
+    Returns
+    -------
+    rejected : ndarray of bool, same shape as ``pvalues``
+        True where the null is rejected at FDR ``alpha``.
+    qvalues : ndarray of float, same shape as ``pvalues``
+        BH-adjusted p-values (``rejected == qvalues <= alpha``).
+
+    Raises
+    ------
+    ValueError
+        If ``alpha`` is not in (0, 1) or a p-value lies outside [0, 1].
+    """
+    if not (np.isscalar(alpha) and 0 < float(alpha) < 1):
+        raise ValueError(f"alpha must be a number in (0, 1); received {alpha!r}.")
+    p = check_array(pvalues, "pvalues", allow_nan=True, min_samples=0)
+    if np.isinf(p).any():
+        raise ValueError("pvalues must lie in [0, 1] (NaN allowed); received infinite value(s).")
+    finite = ~np.isnan(p)
+    bad = finite & ((p < 0) | (p > 1))
+    if bad.any():
+        raise ValueError(
+            f"pvalues must lie in [0, 1] (NaN allowed); received {int(bad.sum())} value(s) "
+            f"outside, e.g. {p[bad].flat[0]!r}."
+        )
+    q = np.full(p.shape, np.nan)
+    values = p[finite]
+    m = values.size
+    if m:
+        order = np.argsort(values, kind="stable")
+        ranked = values[order] * m / np.arange(1, m + 1)
+        ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+        adjusted = np.empty(m)
+        adjusted[order] = np.minimum(ranked, 1.0)
+        q[finite] = adjusted
+    rejected = np.zeros(p.shape, bool)
+    rejected[finite] = q[finite] <= alpha
+    return rejected, q
+
+
+@dataclass
+class PermutationResult:
+    """A one-sided permutation test of column-wise Pearson correlations.
+
+    Attributes
+    ----------
+    r : ndarray of shape (n_targets,)
+        Observed Pearson r per target.
+    pvalues : ndarray of shape (n_targets,)
+        Per-target p-values ``(1 + #{null >= r}) / (1 + n_permutations)``; their floor is
+        ``1 / (1 + n_permutations)``.
+    pvalues_pooled : ndarray of shape (n_targets,)
+        p-values against the null pooled over all targets (the same permutations),
+        ``(1 + #{null_all >= r}) / (1 + n_permutations * n_targets)``: valid when targets
+        share one null distribution (true for correlations of standardised columns up to
+        their tails) and fine-grained enough to survive FDR over many targets. Null values
+        are binned at a resolution of ``2 / 2**15`` in r, bins that hold ``r`` counting as
+        exceedances (conservative).
+    n_permutations : int
+    null_mean, null_sd : ndarray of shape (n_targets,)
+        Mean and standard deviation of the null correlations per target.
+    null_max : ndarray of shape (n_permutations,)
+        Largest null correlation over targets in each permutation (for max-statistic
+        family-wise error control: ``(1 + (null_max >= r).sum()) / (1 + n)``).
+    null : ndarray of shape (n_permutations, n_targets) or None
+        The full null distribution, only when asked for (``keep_null=True``).
+    """
+
+    r: np.ndarray = field(repr=False)
+    pvalues: np.ndarray = field(repr=False)
+    pvalues_pooled: np.ndarray = field(repr=False)
+    n_permutations: int
+    null_mean: np.ndarray = field(repr=False)
+    null_sd: np.ndarray = field(repr=False)
+    null_max: np.ndarray = field(repr=False)
+    null: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def pvalues_fwer(self) -> np.ndarray:
+        """Max-statistic (family-wise) p-values, shape (n_targets,)."""
+        exceed = (self.null_max[:, None] >= self.r[None, :]).sum(0)
+        return (1.0 + exceed) / (1.0 + self.n_permutations)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per target: ``r``, ``p``, ``p_pooled``, ``null_mean``, ``null_sd``."""
+        return pd.DataFrame(
+            {
+                "r": self.r,
+                "p": self.pvalues,
+                "p_pooled": self.pvalues_pooled,
+                "null_mean": self.null_mean,
+                "null_sd": self.null_sd,
+            }
+        )
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    """Centre columns and scale them to unit norm (so dot products are Pearson r)."""
+    x = x - x.mean(0)
+    norm = np.sqrt((x * x).sum(0))
+    return x / np.where(norm > 0, norm, 1.0)
+
+
+_N_BINS = 2**15  # pooled-null histogram over r in [-1, 1]
+
+
+def _bin(r: np.ndarray) -> np.ndarray:
+    """Histogram bin of correlations (clipped to [-1, 1])."""
+    idx = np.floor((np.clip(r, -1.0, 1.0) + 1.0) * (_N_BINS / 2)).astype(np.int64)
+    return np.minimum(idx, _N_BINS - 1)
+
+
+def _permutations(rng, n_perm: int, codes: np.ndarray | None, n: int) -> np.ndarray:
+    """Row permutations of shape (n_perm, n), within blocks of equal ``codes`` if given."""
+    keys = rng.random((n_perm, n))
+    if codes is None:
+        return np.argsort(keys, axis=1)
+    # Sorting by (group, random key) shuffles within groups; map back to group-sorted slots.
+    order = np.argsort(codes[None, :] + keys, axis=1)
+    slots = np.argsort(codes, kind="stable")
+    perm = np.empty_like(order)
+    perm[:, slots] = order
+    return perm
+
+
+def permutation_test_correlation(
+    predicted,
+    observed,
+    *,
+    n_permutations: int = 1000,
+    groups=None,
+    seed: int | None = 0,
+    batch_size: int = 100,
+    keep_null: bool = False,
+    chunk_size: int = 1024,
+) -> PermutationResult:
+    """One-sided permutation test of the Pearson r between matching columns.
+
+    The null permutes the rows (whole clips) of ``predicted`` against ``observed``, the same
+    permutation for every target, so spatial correlation between targets is preserved (and
+    ``null_max`` supports family-wise control). With ``groups``, rows are only exchanged
+    within a group (e.g. a genre or a run block).
+
+    Vectorised: per batch of permutations the standardised predictions are gathered in
+    permuted order (the permutation-matrix product ``P @ z_pred`` done as a row gather) and
+    contracted with the standardised observations in one ``einsum`` per block of targets.
+
+    Parameters
+    ----------
+    predicted : array of shape (n_samples, n_targets)
+    observed : array of shape (n_samples, n_targets)
+    n_permutations : int, default 1000
+    groups : array-like of shape (n_samples,), optional
+        Exchangeability blocks: rows are permuted within equal labels only.
+    seed : int or None, default 0
+    batch_size : int, default 100
+        Permutations processed at once.
+    keep_null : bool, default False
+        Keep the full (n_permutations, n_targets) null (memory!).
+    chunk_size : int, default 1024
+        Targets processed at once (bounds memory to ``batch_size * n_samples * chunk_size``).
+
+    Returns
+    -------
+    PermutationResult
+        Per-target ``pvalues`` and ``pvalues_pooled`` (null pooled over targets; use these
+        for FDR over thousands of targets, where per-target p-values are floored at
+        ``1 / (1 + n_permutations)``), null summaries, and the full null if kept.
+
+    Raises
+    ------
+    ValueError
+        If shapes differ, values are not finite, fewer than 3 samples are given, or the
+        counts are not positive.
+    """
+    predicted = check_array(predicted, "predicted", ndim=2, min_samples=3)
+    observed = check_array(observed, "observed", ndim=2, min_samples=3)
+    if predicted.shape != observed.shape:
+        raise ValueError(
+            "predicted and observed must have the same shape (n_samples, n_targets); "
+            f"received {predicted.shape} and {observed.shape}."
+        )
+    for name, value in (("n_permutations", n_permutations), ("batch_size", batch_size)):
+        if not (isinstance(value, int | np.integer) and value > 0):
+            raise ValueError(f"{name} must be a positive integer; received {value!r}.")
+    n, n_targets = observed.shape
+    codes = None
+    if groups is not None:
+        labels = np.asarray(groups)
+        if labels.shape != (n,):
+            raise ValueError(
+                f"groups must have shape ({n},) (one label per sample); received {labels.shape}."
+            )
+        codes = np.unique(labels, return_inverse=True)[1].astype(np.float64)
+    zp = _standardise(predicted).astype(np.float32)
+    zo = _standardise(observed).astype(np.float32)
+    r = np.einsum("nt,nt->t", zp, zo, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    exceed = np.zeros(n_targets, np.int64)
+    s1 = np.zeros(n_targets)
+    s2 = np.zeros(n_targets)
+    null_max = np.empty(n_permutations)
+    hist = np.zeros(_N_BINS, np.int64)
+    null = np.empty((n_permutations, n_targets), np.float32) if keep_null else None
+    tol = 1e-5  # float32 rounding: an identity permutation must count as reaching r
+    for start in range(0, n_permutations, batch_size):
+        stop = min(start + batch_size, n_permutations)
+        perm = _permutations(rng, stop - start, codes, n)
+        batch = np.empty((stop - start, n_targets), np.float32)
+        for c0 in range(0, n_targets, chunk_size):
+            c1 = min(c0 + chunk_size, n_targets)
+            gathered = zp[perm, c0:c1]  # (batch, n, chunk): P @ z_pred, rows gathered
+            batch[:, c0:c1] = np.einsum("bnt,nt->bt", gathered, zo[:, c0:c1])
+        exceed += (batch >= r[None, :] - tol).sum(0)
+        s1 += batch.sum(0, dtype=np.float64)
+        s2 += np.square(batch, dtype=np.float64).sum(0)
+        null_max[start:stop] = batch.max(1)
+        hist += np.bincount(_bin(batch.ravel()), minlength=_N_BINS)
+        if keep_null:
+            null[start:stop] = batch
+    mean = s1 / n_permutations
+    sd = np.sqrt(np.maximum(s2 / n_permutations - mean**2, 0.0))
+    at_or_above = np.cumsum(hist[::-1])[::-1]  # null values in bin k or higher
+    pooled = (1.0 + at_or_above[_bin(r - tol)]) / (1.0 + hist.sum())
+    return PermutationResult(
+        r=r,
+        pvalues=(1.0 + exceed) / (1.0 + n_permutations),
+        pvalues_pooled=pooled,
+        n_permutations=int(n_permutations),
+        null_mean=mean,
+        null_sd=sd,
+        null_max=null_max,
+        null=null,
+    )
+
+
+@dataclass
+class NoiseCeiling:
+    """Signal and noise power of repeated responses (Sahani & Linden 2003).
+
+    Attributes
+    ----------
+    signal_power : ndarray of shape (n_targets,)
+        ``SP = (Var(sum_k y_k) - sum_k Var(y_k)) / (n (n - 1))``, variances over clips.
+    noise_power : ndarray of shape (n_targets,)
+        ``NP = mean_k Var(y_k) - SP`` (noise variance of a single repeat).
+    n_repeats : int
+    explainable_variance : ndarray of shape (n_targets,)
+        Share of the variance of the repeat-averaged response that is signal,
+        ``SP / Var(mean_k y_k)``, clipped to [0, 1].
+    max_r : ndarray of shape (n_targets,)
+        ``sqrt(explainable_variance)``: the expected correlation between the noise-free
+        signal and the repeat-averaged response, an upper bound on a model's test r
+        (``CC_max`` of Schoppe et al. 2016).
+    """
+
+    signal_power: np.ndarray = field(repr=False)
+    noise_power: np.ndarray = field(repr=False)
+    n_repeats: int
+    explainable_variance: np.ndarray = field(repr=False)
+    max_r: np.ndarray = field(repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per target."""
+        return pd.DataFrame(
+            {
+                "signal_power": self.signal_power,
+                "noise_power": self.noise_power,
+                "explainable_variance": self.explainable_variance,
+                "max_r": self.max_r,
+            }
+        )
+
+
+def noise_ceiling(test_repeats) -> NoiseCeiling:
+    """Estimate the noise ceiling from repeated presentations of the same clips.
+
+    Parameters
+    ----------
+    test_repeats : array of shape (n_repeats, n_clips, n_targets)
+        Responses to the same clips (same order) in each repeat; at least 2 repeats and
+        3 clips.
+
+    Returns
+    -------
+    NoiseCeiling
+        Targets without variance get ``explainable_variance = max_r = 0``.
+
+    Raises
+    ------
+    ValueError
+        If the array is not 3-D, has fewer than 2 repeats or 3 clips, or is not finite.
+    """
+    y = check_array(test_repeats, "test_repeats", ndim=3)
+    n_rep, n_clips, _ = y.shape
+    if n_rep < 2:
+        raise ValueError(
+            "test_repeats must have at least 2 repeats along axis 0 (shape (n_repeats, "
+            f"n_clips, n_targets)); received shape {y.shape}."
+        )
+    if n_clips < 3:
+        raise ValueError(f"test_repeats needs at least 3 clips along axis 1; received {y.shape}.")
+    var_each = y.var(axis=1, ddof=1)  # (n_rep, n_targets)
+    var_sum = y.sum(0).var(axis=0, ddof=1)
+    sp = (var_sum - var_each.sum(0)) / (n_rep * (n_rep - 1))
+    tp = var_each.mean(0)
+    var_mean = var_sum / n_rep**2
+    ev = np.divide(sp, var_mean, out=np.zeros_like(sp), where=var_mean > 0)
+    ev = np.clip(ev, 0.0, 1.0)
+    return NoiseCeiling(
+        signal_power=sp,
+        noise_power=tp - sp,
+        n_repeats=int(n_rep),
+        explainable_variance=ev,
+        max_r=np.sqrt(ev),
+    )
+
+
+def normalised_r(r, ceiling, min_ceiling: float = 0.1) -> np.ndarray:
+    """Correlation divided by the noise ceiling.
+
+    Parameters
+    ----------
+    r : array of shape (n_targets,)
+        Test correlations (against the repeat-averaged response).
+    ceiling : NoiseCeiling or array of shape (n_targets,)
+        The ceiling, or its ``max_r``.
+    min_ceiling : float, default 0.1
+        Targets whose ``max_r`` is below this get NaN (the ratio would be noise).
+
+    Returns
+    -------
+    ndarray of shape (n_targets,)
+    """
+    r = check_array(r, "r", ndim=1, allow_nan=True)
+    max_r = ceiling.max_r if isinstance(ceiling, NoiseCeiling) else ceiling
+    max_r = check_array(max_r, "ceiling", shape=r.shape, allow_nan=True)
+    if not (np.isscalar(min_ceiling) and min_ceiling > 0):
+        raise ValueError(f"min_ceiling must be a positive number; received {min_ceiling!r}.")
+    ok = np.isfinite(max_r) & (max_r >= min_ceiling)
+    return np.where(ok, r / np.where(ok, max_r, 1.0), np.nan)
+
+
+def r2_score_columns(predicted, observed) -> np.ndarray:
+    """Coefficient of determination per column, ``1 - SS_res / SS_tot``.
+
+    Parameters
+    ----------
+    predicted : array of shape (n_samples, n_targets)
+    observed : array of shape (n_samples, n_targets)
+
+    Returns
+    -------
+    ndarray of shape (n_targets,)
+        Can be negative; NaN where ``observed`` is constant.
+    """
+    predicted = check_array(predicted, "predicted", ndim=2, min_samples=2)
+    observed = check_array(observed, "observed", ndim=2, min_samples=2)
+    if predicted.shape != observed.shape:
+        raise ValueError(
+            "predicted and observed must have the same shape (n_samples, n_targets); "
+            f"received {predicted.shape} and {observed.shape}."
+        )
+    ss_res = np.square(observed - predicted).sum(0)
+    ss_tot = np.square(observed - observed.mean(0)).sum(0)
+    ok = ss_tot > 0
+    return np.where(ok, 1.0 - ss_res / np.where(ok, ss_tot, 1.0), np.nan)

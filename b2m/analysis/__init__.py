@@ -4,8 +4,45 @@ Each function takes a :class:`b2m.datasets.Study` and a feature-space name and r
 small result dataclass with ``to_frame()`` / ``summary()``.
 """
 
-from b2m.analysis._decoding import DecodingResult, decode_study
+from b2m.analysis._decoding import (
+    DecodingResult,
+    decode_study,
+    decoding_records,
+    decoding_table,
+    identification_null,
+    select_voxels,
+)
 from b2m.analysis._embeddings import study_embeddings
 from b2m.analysis._encoding import EncodingResult, encode_study
+from b2m.analysis._partition import (
+    dice_coefficient,
+    pooled_pvalues,
+    sign_flip_test,
+    variance_partition,
+)
+from b2m.analysis._text_music import (
+    TextMusicResult,
+    compare_text_music,
+    partition_encoding,
+    planted_recovery,
+)
 
-__all__ = ["DecodingResult", "EncodingResult", "decode_study", "encode_study", "study_embeddings"]
+__all__ = [
+    "DecodingResult",
+    "EncodingResult",
+    "TextMusicResult",
+    "compare_text_music",
+    "decode_study",
+    "decoding_records",
+    "decoding_table",
+    "dice_coefficient",
+    "encode_study",
+    "identification_null",
+    "partition_encoding",
+    "planted_recovery",
+    "pooled_pvalues",
+    "select_voxels",
+    "sign_flip_test",
+    "study_embeddings",
+    "variance_partition",
+]

@@ -10,11 +10,14 @@ from __future__ import annotations
 from b2m.features._acoustic import AcousticFeatures, GenreOneHot
 from b2m.features._base import FeatureSpace
 from b2m.features._cache import cached_features
+from b2m.features._text import SentenceMiniLM, TextLSA
 
 __all__ = [
     "AcousticFeatures",
     "FeatureSpace",
     "GenreOneHot",
+    "SentenceMiniLM",
+    "TextLSA",
     "cached_features",
     "get_feature_space",
 ]
@@ -22,6 +25,8 @@ __all__ = [
 _SPACES: dict[str, type[FeatureSpace]] = {
     AcousticFeatures.name: AcousticFeatures,
     GenreOneHot.name: GenreOneHot,
+    TextLSA.name: TextLSA,
+    SentenceMiniLM.name: SentenceMiniLM,
 }
 
 
@@ -31,7 +36,9 @@ def get_feature_space(name: str, **params) -> FeatureSpace:
     Parameters
     ----------
     name : str
-        ``"acoustic"`` (:class:`AcousticFeatures`) or ``"genre"`` (:class:`GenreOneHot`).
+        ``"acoustic"`` (:class:`AcousticFeatures`), ``"genre"`` (:class:`GenreOneHot`),
+        ``"text-lsa"`` (:class:`TextLSA`, captions, offline) or ``"sentence-minilm"``
+        (:class:`SentenceMiniLM`, captions; needs the ``text`` extra).
     **params
         Passed to the space's constructor.
 

@@ -22,8 +22,13 @@ def test_environment_yml_matches_pyproject():
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     listed = {_norm(r) for r in pip_section if not r.startswith("-e")}
     project = _pyproject()["project"]
-    wanted = {_norm(r) for r in project["dependencies"] + project["optional-dependencies"]["notebook"]}
-    assert listed == wanted, {"only in environment.yml": listed - wanted, "only in pyproject": wanted - listed}
+    wanted = {
+        _norm(r) for r in project["dependencies"] + project["optional-dependencies"]["notebook"]
+    }
+    assert listed == wanted, {
+        "only in environment.yml": listed - wanted,
+        "only in pyproject": wanted - listed,
+    }
     assert any(r.startswith("-e .") for r in pip_section)
 
 

@@ -20,7 +20,30 @@ from b2m._utils._io import save_json
 
 __all__ = ["execute_notebook", "genre_classification_accuracy", "main", "run_demo"]
 
-NOTEBOOKS = ("00_quickstart.ipynb", "03_decoding.ipynb")
+NOTEBOOKS = (
+    "00_quickstart.ipynb",
+    "03_decoding.ipynb",
+    "05_encoding_maps.ipynb",
+    "06_text_vs_music.ipynb",
+)
+#: Feature spaces decoded by default; "sentence-minilm" needs the [text] extra.
+DEFAULT_SPACES = ("acoustic", "genre", "text-lsa", "sentence-minilm")
+
+
+def _available_spaces(spaces) -> list[str]:
+    from b2m.features import get_feature_space
+
+    out = []
+    for sp in spaces:
+        try:
+            fs = get_feature_space(sp)
+            if sp == "sentence-minilm":
+                fs.embed_text(["a check that the model loads"])
+        except ImportError as exc:
+            print(f"[demo] skipping feature space {sp!r}: {exc}", flush=True)
+            continue
+        out.append(sp)
+    return out
 
 
 @contextmanager
@@ -83,7 +106,7 @@ def run_demo(
     *,
     data_home=None,
     subjects=None,
-    spaces=("acoustic", "genre"),
+    spaces=DEFAULT_SPACES,
     notebooks: bool = True,
 ) -> dict:
     """Run the whole demo and return the summary (also written to ``out_dir/summary.json``).
@@ -96,12 +119,20 @@ def run_demo(
     subjects : list of str, optional
         Default all five.
     spaces : tuple of str
-        Feature spaces to decode.
+        Feature spaces to decode (those whose extra is not installed are skipped, with a
+        message).
     notebooks : bool, default True
         Execute the notebooks too.
     """
-    from b2m.analysis import decode_study, encode_study, study_embeddings
+    from b2m.analysis import (
+        compare_text_music,
+        decoding_records,
+        decoding_table,
+        encode_study,
+        study_embeddings,
+    )
     from b2m.datasets import SUBJECTS, load_study, make_simulated_study
+    from b2m.features import get_feature_space
 
     out_dir = Path(out_dir)
     subjects = list(subjects or SUBJECTS)
@@ -113,17 +144,19 @@ def run_demo(
     studies = {s: load_study("simulated", s, data_home=data_home) for s in subjects}
     first = studies[subjects[0]]
     with _step(timings, "features"):
+        spaces = _available_spaces(spaces)
         embeddings = {sp: study_embeddings(first, sp) for sp in spaces}
+    summary["spaces"] = spaces
     with _step(timings, "genre classification"):
+        # Stimulus features only: captions name the genre, so text spaces would be trivial.
         summary["genre_classification"] = {
             sp: genre_classification_accuracy(embeddings[sp], first.clips["genre"].to_numpy())
             for sp in spaces
-            if sp != "genre"
+            if get_feature_space(sp).modality == "audio"
         }
     with _step(timings, "decoding"):
-        summary["decoding"] = [
-            decode_study(studies[s], sp).summary() for s in subjects for sp in spaces
-        ]
+        table = decoding_table([studies[s] for s in subjects], spaces, n_permutations=200)
+        summary["decoding"] = decoding_records(table)
     with _step(timings, "encoding"):
         enc = []
         for s in subjects:
@@ -135,6 +168,11 @@ def run_demo(
             row["outside_mean_r"] = float(res.test_r[~planted].mean())
             enc.append(row)
         summary["encoding"] = enc
+    if "text-lsa" in spaces:
+        with _step(timings, "text vs music"):
+            summary["text_vs_music"] = [
+                compare_text_music(studies[s], "acoustic", "text-lsa").summary() for s in subjects
+            ]
     if notebooks:
         if data_home is not None:  # the notebook kernels inherit the data home
             os.environ["B2M_DATA"] = str(Path(data_home).resolve())
@@ -154,30 +192,31 @@ def format_summary(summary: dict) -> str:
 
     lines = ["", "== b2m-explorer demo: simulated study =="]
     dec = pd.DataFrame(summary["decoding"])
-    table = dec.pivot_table(
-        index="subject", columns="space", values=["identification", "top1", "top5"]
+    table = dec.pivot_table(index="subject", columns="space", values="identification", sort=False)
+    lines.append(
+        "Identification accuracy (60 test clips; chance 0.5, permutation 95% band in summary.json)"
     )
-    lines.append("Decoding (60 test clips; chance: identification 0.50, top-1 0.017, top-5 0.083)")
     lines.append(table.round(3).to_string())
-    means = dec.groupby("space")[["identification", "top1", "top5"]].agg(["mean", "std"]).round(3)
-    lines.append("\nMean ± SD over subjects\n" + means.to_string())
+    cols = ["identification", "top1", "top5", "chance_low", "chance_high"]
+    means = dec.groupby("space", sort=False)[cols].mean().round(3)
+    sds = dec.groupby("space", sort=False)["identification"].std().round(3)
+    means.insert(1, "identification_sd", sds)
+    lines.append(
+        "\nMean over subjects (top-1/top-5 among 60; chance 0.017/0.083)\n" + means.to_string()
+    )
     for sp, acc in summary.get("genre_classification", {}).items():
         lines.append(f"\nGenre classification of the stimuli ({sp} features, 5-fold CV): {acc:.3f}")
     enc = pd.DataFrame(summary["encoding"])
-    lines.append("\nEncoding (acoustic features → each vertex; test Pearson r)")
-    lines.append(
-        enc[
-            [
-                "subject",
-                "best_region",
-                "best_region_mean_r",
-                "planted_region_mean_r",
-                "outside_mean_r",
-            ]
-        ]
-        .round(3)
-        .to_string(index=False)
-    )
+    lines.append("\nEncoding (acoustic features → each vertex; test Pearson r; FDR q < 0.05)")
+    cols = ["subject", "best_region", "best_region_mean_r", "n_significant"]
+    cols += ["planted_region_mean_r", "outside_mean_r"]
+    lines.append(enc[[c for c in cols if c in enc]].round(3).to_string(index=False))
+    if summary.get("text_vs_music"):
+        tvm = pd.DataFrame(summary["text_vs_music"])
+        keep = ["subject", "dice_music_vs_text", "dice_planted_vertex_union"]
+        keep += ["dice_planted_region_union", "dice_planted_region_dominant_shared"]
+        lines.append("\nText vs music (acoustic vs text-lsa): Dice of significant maps")
+        lines.append(tvm[[c for c in keep if c in tvm]].round(3).to_string(index=False))
     lines.append(
         "\nWall time (s): " + ", ".join(f"{k} {v:.1f}" for k, v in summary["timings_s"].items())
     )

@@ -1,4 +1,4 @@
-"""Models: the ridge engine, decoding and encoding estimators, identification."""
+"""Models: the ridge engine, decoding and encoding estimators, identification, retrieval."""
 
 from b2m.models._estimators import Decoder, Encoder, pearson_columns
 from b2m.models._identification import (
@@ -8,6 +8,7 @@ from b2m.models._identification import (
     identify,
     top_k_accuracy,
 )
+from b2m.models._retrieval import LibraryIndex, RetrievalResult, recall_at_k, retrieve_clips
 from b2m.models._ridge import DEFAULT_ALPHAS, RidgeCV, thin_svd
 
 __all__ = [
@@ -15,11 +16,15 @@ __all__ = [
     "Decoder",
     "Encoder",
     "IdentificationResult",
+    "LibraryIndex",
+    "RetrievalResult",
     "RidgeCV",
     "correlation_matrix",
     "identification_accuracy",
     "identify",
     "pearson_columns",
+    "recall_at_k",
+    "retrieve_clips",
     "thin_svd",
     "top_k_accuracy",
 ]

@@ -9,7 +9,7 @@ from b2m.models._identification import (
     top_k_accuracy,
 )
 from b2m.models._retrieval import LibraryIndex, RetrievalResult, recall_at_k, retrieve_clips
-from b2m.models._ridge import DEFAULT_ALPHAS, RidgeCV, thin_svd
+from b2m.models._ridge import DEFAULT_ALPHAS, RidgeCV, run_folds, thin_svd
 
 __all__ = [
     "DEFAULT_ALPHAS",
@@ -25,6 +25,7 @@ __all__ = [
     "pearson_columns",
     "recall_at_k",
     "retrieve_clips",
+    "run_folds",
     "thin_svd",
     "top_k_accuracy",
 ]

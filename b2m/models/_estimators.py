@@ -124,8 +124,8 @@ class Encoder(RegressorMixin, BaseEstimator):
     alphas : array-like, optional
     n_splits : int, default 5
     dtype : {"float32", "float64"}, default "float32"
-    chunk_size : int, default 20000
-        Vertices processed at once.
+    chunk_size : int or None, default None
+        Vertices processed at once; ``None`` lets the engine's memory budget decide.
 
     Attributes
     ----------
@@ -134,7 +134,12 @@ class Encoder(RegressorMixin, BaseEstimator):
     """
 
     def __init__(
-        self, alphas=None, *, n_splits: int = 5, dtype: str = "float32", chunk_size: int = 20000
+        self,
+        alphas=None,
+        *,
+        n_splits: int = 5,
+        dtype: str = "float32",
+        chunk_size: int | None = None,
     ):
         self.alphas = alphas
         self.n_splits = n_splits

@@ -1,11 +1,40 @@
 """Ridge regression with one regularisation strength per target, chosen by run-grouped CV.
 
-The engine works on the thin SVD of the (centred) design: with ``X = U diag(s) Vᵀ`` the ridge
-solution for strength ``α`` is ``V diag(s / (s² + α)) Uᵀ Y``. One decomposition per fold
-serves every candidate α; validation predictions for all α are formed in one matrix product
-per chunk of targets, so memory is bounded by ``chunk_size``. The SVD comes from the
-eigendecomposition of the smaller Gram matrix (``X Xᵀ`` when samples < features, as in
-decoding from many vertices; ``Xᵀ X`` otherwise, as in encoding from an embedding).
+Algorithm
+---------
+For a fold with training rows ``t`` and validation rows ``v``, let ``Xₜ - x̄ = U diag(s) Vᵀ``
+be the thin SVD of the centred training design (from the eigendecomposition of the smaller Gram
+matrix, in float64). The ridge prediction on the validation rows for strength ``α`` is linear in
+the training targets::
+
+    Ŷᵥ(α) = Hα Yₜ,   Hα = B diag(s / (s² + α)) Uᵀ (I - 11ᵀ/nₜ) + 11ᵀ/nₜ,   B = (Xᵥ - x̄) V
+
+(the intercept folded in). One decomposition per fold gives every ``Hα``; they are stacked into
+one small matrix ``H`` of shape ``((n_alphas + 1) · n_val, n_train)`` (the extra block is the
+mean predictor, whose error is the R² denominator). For each chunk of targets the engine then
+does a single product ``H @ Yₜ`` and one in-place pass that subtracts ``Yᵥ``, squares and sums
+within blocks, so the work is ``O(n_folds · n_alphas · n_val · n_train · n_targets)`` in large,
+well-shaped float32 products, with no loop over alphas on big arrays. When the rank ``r`` of
+the training design is small (encoding from an embedding), ``H`` is kept as the product
+``post @ pre`` of a ((n_alphas + 1) · n_val, r + 1) and an (r + 1, n_train) matrix, whichever
+costs fewer operations per target. The table ``s / (s² + α)`` (r × n_alphas) is numerically
+of low rank ``k`` (about 13 for 20 alphas at float32 precision): with its SVD, every ``Hα`` is a
+combination of ``k`` basis operators, so each fold forms ``k`` basis predictions in one product
+and a small ((n_alphas + 1) × (k + 1)) product combines them into all residuals at once
+(``alpha_rank=True``; used when it saves at least 20% of the operations). Squared errors are
+pooled over folds (or averaged per fold, ``cv_average="folds"``); the α with the best
+cross-validated R² is kept per target. Small dense decompositions run on one BLAS thread
+(multi-threaded LAPACK on small matrices is many times slower on a busy machine). The refit on
+all rows needs one more decomposition: ``coef = V diag(s / (s² + α_best)) Uᵀ (Y - ȳ)``, by
+chunks of targets.
+
+Memory
+------
+Besides the inputs and the outputs (``coef_`` is ``n_features × n_targets``, ``cv_scores_`` is
+``n_alphas × n_targets``), the working memory is proportional to the chunk of targets: about
+``itemsize · ((n_alphas + 2) · n_val + 2 · n_samples + r)`` bytes per target for CV and
+``itemsize · (2 · n_samples + r + n_features)`` for the refit. ``memory_mb`` sets the chunk from
+that bound (``chunk_size`` overrides it).
 """
 
 from __future__ import annotations
@@ -13,13 +42,18 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.model_selection import GroupKFold
+from threadpoolctl import threadpool_limits
 
 from b2m._utils._validation import check_array, check_consistent_length
+from b2m.models._backend import BACKENDS, get_backend
 
-__all__ = ["DEFAULT_ALPHAS", "RidgeCV", "thin_svd"]
+__all__ = ["DEFAULT_ALPHAS", "RidgeCV", "run_folds", "thin_svd"]
 
 #: Default candidate regularisation strengths.
 DEFAULT_ALPHAS = np.logspace(-2, 6, 17)
+
+#: Relative rank tolerance of the shrinkage table when ``alpha_rank=True``.
+_RANK_TOL = {"float32": 1e-7, "float64": 1e-15}
 
 
 def thin_svd(x: np.ndarray, rtol: float = 1e-7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -28,49 +62,139 @@ def thin_svd(x: np.ndarray, rtol: float = 1e-7) -> tuple[np.ndarray, np.ndarray,
     Parameters
     ----------
     x : ndarray of shape (n, p)
+    rtol : float, default 1e-7
+        Eigenvalues of the Gram matrix below ``rtol × max`` are dropped.
 
     Returns
     -------
     u : ndarray of shape (n, r)
     s : ndarray of shape (r,)
-        Singular values above ``rtol × max``.
+        Singular values kept (squares above ``rtol × max``).
     vt : ndarray of shape (r, p)
     """
     x64 = np.asarray(x, dtype=np.float64)
     n, p = x64.shape
+    gram = x64 @ x64.T if n <= p else x64.T @ x64
+    w, vecs = np.linalg.eigh(gram)
+    wmax = w.max() if w.size else 0.0
+    keep = w > rtol * wmax if wmax > 0 else np.zeros_like(w, dtype=bool)
+    w, vecs = w[keep], vecs[:, keep]
+    s = np.sqrt(w)
     if n <= p:
-        w, u = np.linalg.eigh(x64 @ x64.T)
-        keep = w > rtol * max(w.max(), 0.0) if w.max() > 0 else np.zeros_like(w, bool)
-        w, u = w[keep], u[:, keep]
-        s = np.sqrt(w)
-        vt = (u.T @ x64) / s[:, None]
-    else:
-        w, v = np.linalg.eigh(x64.T @ x64)
-        keep = w > rtol * max(w.max(), 0.0) if w.max() > 0 else np.zeros_like(w, bool)
-        w, v = w[keep], v[:, keep]
-        s = np.sqrt(w)
-        u = (x64 @ v) / s[None, :]
-        vt = v.T
-    return u, s, vt
+        return vecs, s, (vecs.T @ x64) / s[:, None]
+    return (x64 @ vecs) / s[None, :], s, vecs.T
+
+
+def run_folds(groups, n_splits: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Run-grouped K-fold splits (:class:`~sklearn.model_selection.GroupKFold`).
+
+    Parameters
+    ----------
+    groups : array of shape (n_samples,)
+        Run of each sample; a run is never split across folds.
+    n_splits : int
+
+    Returns
+    -------
+    list of (train, val) index arrays
+    """
+    groups = np.asarray(groups)
+    n_groups = len(np.unique(groups))
+    if n_groups < n_splits:
+        raise ValueError(
+            f"groups must contain at least n_splits={n_splits} distinct runs; received {n_groups}."
+        )
+    dummy = np.zeros((len(groups), 1))
+    return list(GroupKFold(n_splits=n_splits).split(dummy, groups=groups))
+
+
+def _fold_operator(X64, train, val, alphas, fit_intercept, rank_tol=None):
+    """Validation operator of one fold, in the form that costs fewest operations (float64).
+
+    Returns ``(kind, matrices)``:
+
+    * ``("direct", [H])``: ``H`` of shape ((n_alphas + 1) * n_val, n_train) (last block: mean).
+    * ``("factored", [post, pre])``: ``H = post @ pre`` with ``post`` of shape
+      ((n_alphas + 1) * n_val, r + 1) and ``pre`` of shape (r + 1, n_train); when the training
+      rank ``r`` is small (encoding from an embedding).
+    * ``("alphas", [G, Q])``: when the shrinkage table ``s / (s² + α)`` (r × n_alphas) has a
+      numerical rank ``k`` (relative to ``rank_tol``, per column) well below ``n_alphas``:
+      ``G`` of shape (k * n_val + 1, n_train) gives ``k`` basis predictions and the training mean,
+      and ``Q`` of shape (n_alphas + 1, k + 1) combines them with ``-(Yᵥ - ȳ)`` into every
+      block's validation residual.
+    """
+    xt, xv = X64[train], X64[val]
+    n_t, m, n_blocks = len(train), len(val), alphas.size + 1
+    xm = xt.mean(0) if fit_intercept else np.zeros(X64.shape[1])
+    u, s, vt = thin_svd(xt - xm)
+    b = (xv - xm) @ vt.T  # (m, r)
+    ut = u.T
+    if fit_intercept:  # centre the training targets
+        ut = ut - ut.sum(axis=1, keepdims=True) / n_t
+    mean_row = np.full((1, n_t), 1.0 / n_t if fit_intercept else 0.0)
+    shrink = s[:, None] / (s[:, None] ** 2 + alphas[None, :])  # (r, a)
+    cost_direct = n_blocks * m * n_t
+    cost_factored = (s.size + 1) * (n_t + n_blocks * m)
+    if rank_tol is not None and s.size:
+        norms = np.linalg.norm(shrink, axis=0)
+        left, sv, right_t = np.linalg.svd(shrink / norms, full_matrices=False)
+        k = int(np.sum(sv > rank_tol * sv[0]))
+        cost_alphas = k * m * n_t + n_blocks * (k + 1) * m
+        if cost_alphas < 0.8 * min(cost_direct, cost_factored):
+            basis = (b[None] * (left[:, :k] * sv[:k]).T[:, None, :]).reshape(k * m, s.size)
+            q = np.full((n_blocks, k + 1), -1.0)
+            q[:-1, :k] = right_t[:k].T * norms[:, None]
+            q[-1, :k] = 0.0
+            return "alphas", [np.vstack([basis @ ut, mean_row]), q]
+    post = np.zeros((n_blocks, m, s.size + 1))
+    post[:-1, :, :-1] = b[None] * shrink.T[:, None, :]
+    post = post.reshape(n_blocks * m, s.size + 1)
+    post[:, -1] = 1.0
+    pre = np.vstack([ut, mean_row])  # (r + 1, n_t)
+    if cost_direct <= cost_factored:
+        return "direct", [post @ pre]
+    return "factored", [post, pre]
 
 
 class RidgeCV(RegressorMixin, BaseEstimator):
     """Ridge regression with per-target α chosen by K-fold CV grouped by run.
+
+    The algorithm and its memory bound are described in the module docstring
+    (:mod:`b2m.models._ridge`): one decomposition per fold serves all candidate α, and targets
+    are processed in chunks sized by ``memory_mb`` (or ``chunk_size``).
 
     Parameters
     ----------
     alphas : array-like of shape (n_alphas,), default ``np.logspace(-2, 6, 17)``
         Candidate strengths (positive).
     n_splits : int, default 5
-        Folds of :class:`sklearn.model_selection.GroupKFold`; a run is never split.
+        Folds of :class:`sklearn.model_selection.GroupKFold`; a run is never split. Must not
+        exceed the number of runs in ``groups``.
     alpha_per_target : bool, default True
-        Choose α per target; otherwise one α (best mean CV error) for all.
+        Choose α per target; otherwise one α (best mean CV R² over targets) for all.
     fit_intercept : bool, default True
         Centre ``X`` and ``Y`` with training means.
     dtype : {"float32", "float64"}, default "float32"
-        Precision of the large products.
-    chunk_size : int, default 20000
-        Targets processed at once (bounds memory: ``n_alphas × n_val × chunk_size`` values).
+        Precision of the large products (decompositions are always float64).
+    chunk_size : int, optional
+        Targets processed at once; overrides ``memory_mb``.
+    memory_mb : float, default 256
+        Budget for the working buffers of one chunk of targets, in MiB (sets the chunk).
+    backend : {"auto", "numpy", "torch"}, default "auto"
+        Array backend. ``"auto"``: torch on a CUDA GPU when available, else numpy.
+    device : str, optional
+        Torch device (``"cpu"``, ``"cuda"``…); a missing CUDA device falls back to the CPU with a
+        :class:`UserWarning`.
+    cv_average : {"pooled", "folds"}, default "pooled"
+        How validation errors are combined over folds: ``"pooled"`` sums squared errors over all
+        validation samples; ``"folds"`` averages each fold's mean squared error (as
+        scikit-learn's grid search and himalaya do), which weights samples of small folds more.
+        The α-independent denominator of ``cv_scores_`` is combined the same way.
+    alpha_rank : bool, default True
+        Exploit the low numerical rank of the shrinkage table ``s / (s² + α)`` over the
+        candidate α (to ``1e-7`` relative per α in float32, ``1e-15`` in float64): when it is
+        well below ``n_alphas``, each fold forms ``k`` basis predictions and combines them for
+        every α, which saves products (exact to the working precision).
 
     Attributes
     ----------
@@ -79,9 +203,13 @@ class RidgeCV(RegressorMixin, BaseEstimator):
     alpha_ : ndarray of shape (n_targets,)
         Chosen strength per target.
     cv_scores_ : ndarray of shape (n_alphas, n_targets)
-        Cross-validated R² of every candidate (predictions pooled over folds).
+        Cross-validated R² of every candidate: ``1 - SSE / SST`` with the validation errors of
+        the candidate and of the training mean, combined over folds as ``cv_average`` says.
     best_cv_score_ : ndarray of shape (n_targets,)
     x_mean_ : ndarray of shape (n_features,)
+    n_features_in_ : int
+    backend_ : str
+        Backend and device used, e.g. ``"numpy:cpu"`` or ``"torch:cuda:0"``.
     """
 
     def __init__(
@@ -92,7 +220,12 @@ class RidgeCV(RegressorMixin, BaseEstimator):
         alpha_per_target: bool = True,
         fit_intercept: bool = True,
         dtype: str = "float32",
-        chunk_size: int = 20000,
+        chunk_size: int | None = None,
+        memory_mb: float = 256.0,
+        backend: str = "auto",
+        device=None,
+        cv_average: str = "pooled",
+        alpha_rank: bool = True,
     ):
         self.alphas = alphas
         self.n_splits = n_splits
@@ -100,6 +233,11 @@ class RidgeCV(RegressorMixin, BaseEstimator):
         self.fit_intercept = fit_intercept
         self.dtype = dtype
         self.chunk_size = chunk_size
+        self.memory_mb = memory_mb
+        self.backend = backend
+        self.device = device
+        self.cv_average = cv_average
+        self.alpha_rank = alpha_rank
 
     def _check_params(self):
         alphas = (
@@ -118,11 +256,27 @@ class RidgeCV(RegressorMixin, BaseEstimator):
             raise ValueError(f"dtype must be 'float32' or 'float64'; received {self.dtype!r}.")
         if not isinstance(self.n_splits, int | np.integer) or self.n_splits < 2:
             raise ValueError(f"n_splits must be an integer ≥ 2; received {self.n_splits!r}.")
-        if not isinstance(self.chunk_size, int | np.integer) or self.chunk_size < 1:
+        if self.chunk_size is not None and (
+            not isinstance(self.chunk_size, int | np.integer) or self.chunk_size < 1
+        ):
             raise ValueError(
-                f"chunk_size must be a positive integer; received {self.chunk_size!r}."
+                f"chunk_size must be None or a positive integer; received {self.chunk_size!r}."
             )
+        if not isinstance(self.memory_mb, int | float) or not self.memory_mb > 0:
+            raise ValueError(f"memory_mb must be a positive number; received {self.memory_mb!r}.")
+        if self.cv_average not in ("pooled", "folds"):
+            raise ValueError(
+                f"cv_average must be 'pooled' or 'folds'; received {self.cv_average!r}."
+            )
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}; received {self.backend!r}.")
         return alphas, np.dtype(self.dtype)
+
+    def _chunk(self, per_target_bytes: int, n_targets: int) -> int:
+        if self.chunk_size is not None:
+            return int(min(self.chunk_size, n_targets))
+        budget = int(self.memory_mb * 2**20)
+        return int(np.clip(budget // max(per_target_bytes, 1), 1, n_targets))
 
     def fit(self, X, y, groups):
         """Fit with per-target α chosen by run-grouped cross-validation.
@@ -145,58 +299,101 @@ class RidgeCV(RegressorMixin, BaseEstimator):
         Y = y[:, None] if y.ndim == 1 else y
         groups = np.asarray(groups)
         check_consistent_length(X=X, y=Y, groups=groups)
-        n_groups = len(np.unique(groups))
-        if n_groups < self.n_splits:
-            raise ValueError(
-                f"groups must contain at least n_splits={self.n_splits} distinct runs; "
-                f"received {n_groups}."
-            )
+        folds = run_folds(groups, self.n_splits)
+        xp = get_backend(self.backend, self.device, self.dtype)
+        self.backend_ = f"{xp.name}:{xp.device}"
+
+        sq_err = self._cv_errors(xp, X, Y, folds, alphas)
         n_targets = Y.shape[1]
-        sq_err = np.zeros((len(alphas), n_targets), dtype=np.float64)
-        sq_tot = np.zeros(n_targets, dtype=np.float64)
-        for train, val in GroupKFold(n_splits=self.n_splits).split(X, Y, groups):
-            xm = X[train].mean(0) if self.fit_intercept else np.zeros(X.shape[1], dtype)
-            ym = Y[train].mean(0) if self.fit_intercept else np.zeros(n_targets, dtype)
-            u, s, vt = thin_svd(X[train] - xm)
-            xv = ((X[val] - xm) @ vt.T.astype(dtype)).astype(dtype)  # (m, r)
-            shrink = (s[None, :] / (s[None, :] ** 2 + alphas[:, None])).astype(dtype)  # (a, r)
-            stacked = (shrink[:, None, :] * xv[None, :, :]).reshape(-1, len(s))  # (a*m, r)
-            ut = u.T.astype(dtype)
-            for start in range(0, n_targets, self.chunk_size):
-                sl = slice(start, start + self.chunk_size)
-                uty = ut @ (Y[train, sl] - ym[sl])  # (r, c)
-                resid_val = Y[val, sl] - ym[sl]
-                pred = (stacked @ uty).reshape(len(alphas), len(val), -1)
-                pred -= resid_val[None]
-                sq_err[:, sl] += np.einsum("amc,amc->ac", pred, pred)
-                sq_tot[sl] += np.einsum("mc,mc->c", resid_val, resid_val)
-        sq_tot = np.where(sq_tot > 0, sq_tot, 1.0)
-        self.cv_scores_ = (1.0 - sq_err / sq_tot).astype(np.float32)
+        sq_tot = np.where(sq_err[-1] > 0, sq_err[-1], 1.0)
+        self.cv_scores_ = (1.0 - sq_err[:-1] / sq_tot).astype(np.float32)
         if self.alpha_per_target:
             best = np.argmax(self.cv_scores_, axis=0)
         else:
             best = np.full(n_targets, np.argmax(self.cv_scores_.mean(axis=1)))
         self.alpha_ = alphas[best]
         self.best_cv_score_ = self.cv_scores_[best, np.arange(n_targets)]
-        self._fit_full(X, Y, alphas, best, dtype)
+        self._fit_full(xp, X, Y, alphas, best, dtype)
         self.n_features_in_ = X.shape[1]
         return self
 
-    def _fit_full(self, X, Y, alphas, best, dtype):
-        self.x_mean_ = X.mean(0) if self.fit_intercept else np.zeros(X.shape[1], dtype)
-        y_mean = Y.mean(0) if self.fit_intercept else np.zeros(Y.shape[1], dtype)
-        u, s, vt = thin_svd(X - self.x_mean_)
-        v = vt.T.astype(dtype)
-        coef = np.empty((X.shape[1], Y.shape[1]), dtype=dtype)
-        ut = u.T.astype(dtype)
-        for a in np.unique(best):
-            cols = np.flatnonzero(best == a)
-            shrink = (s / (s**2 + alphas[a])).astype(dtype)
-            for start in range(0, cols.size, self.chunk_size):
-                c = cols[start : start + self.chunk_size]
-                coef[:, c] = v @ (shrink[:, None] * (ut @ (Y[:, c] - y_mean[c])))
+    def _cv_errors(self, xp, X, Y, folds, alphas):
+        """Pooled validation squared errors, shape (n_alphas + 1, n_targets); last row: mean."""
+        n, n_targets = Y.shape
+        n_blocks = alphas.size + 1
+        X64 = X.astype(np.float64)
+        # Small dense LAPACK work is far slower multi-threaded on a busy machine: one thread.
+        rank_tol = _RANK_TOL.get(self.dtype) if self.alpha_rank else None
+        with threadpool_limits(limits=1, user_api="blas"):
+            ops = [
+                _fold_operator(X64, tr, va, alphas, self.fit_intercept, rank_tol)
+                for tr, va in folds
+            ]
+        ops = [(kind, [xp.asarray(f) for f in mats]) for kind, mats in ops]
+        m_max = max(len(va) for _, va in folds)
+        low_max = max(mats[-1].shape[0] if kind == "factored" else 0 for kind, mats in ops)
+        low_max = max(
+            [low_max] + [mats[0].shape[0] + m_max for kind, mats in ops if kind == "alphas"]
+        )
+        per_target = Y.itemsize * ((n_blocks + 1) * m_max + 2 * n + low_max) + 8 * n_blocks
+        chunk = self._chunk(per_target, n_targets)
+        sq_err = np.zeros((n_blocks, n_targets), dtype=np.float64)
+        # Buffers reused across chunks and folds (fresh large arrays cost page faults).
+        buf_pred, buf_low = xp.empty(n_blocks * m_max * chunk), xp.empty(low_max * chunk)
+        buf_train, buf_val = xp.empty(n * chunk), xp.empty(m_max * chunk)
+        for start in range(0, n_targets, chunk):
+            sl = slice(start, start + chunk)
+            y_chunk = xp.asarray(Y[:, sl])
+            c = y_chunk.shape[1]
+            for (tr, va), (kind, mats) in zip(folds, ops, strict=True):
+                m = len(va)
+                y_train = xp.take_rows(y_chunk, tr, out=xp.view(buf_train, (len(tr), c)))
+                y_val = xp.take_rows(y_chunk, va, out=xp.view(buf_val, (m, c)))
+                if kind == "alphas":
+                    g, q = mats
+                    k = q.shape[1] - 1
+                    z = xp.matmul(g, y_train, out=xp.view(buf_low, (g.shape[0], c)))
+                    y_bar = z[-1:] + 0  # training mean (copy: its row is overwritten next)
+                    # rows k·m … (k+1)·m - 1 of the same buffer: -(Yᵥ - ȳ) is combined by Q
+                    xp.subtract(y_val, y_bar, out=xp.view(buf_low, ((k + 1) * m, c))[k * m :])
+                    z = xp.view(buf_low, (k + 1, m * c))
+                    xp.matmul(q, z, out=xp.view(buf_pred, (n_blocks, m * c)))  # residuals
+                    err = xp.block_sq_err(xp.view(buf_pred, (n_blocks * m, c)), None, n_blocks)
+                else:
+                    if kind == "factored":  # post @ (pre @ Yₜ)
+                        pre = mats[1]
+                        y_train = xp.matmul(pre, y_train, out=xp.view(buf_low, (pre.shape[0], c)))
+                    pred = xp.matmul(mats[0], y_train, out=xp.view(buf_pred, (n_blocks * m, c)))
+                    err = xp.block_sq_err(pred, y_val, n_blocks)
+                weight = 1.0 / m if self.cv_average == "folds" else 1.0
+                sq_err[:, sl] += weight * xp.to_numpy(err)
+        return sq_err
+
+    def _fit_full(self, xp, X, Y, alphas, best, dtype):
+        n, n_targets = Y.shape
+        X64 = X.astype(np.float64)
+        x_mean = X64.mean(0) if self.fit_intercept else np.zeros(X.shape[1])
+        y_mean = Y.mean(0, dtype=np.float64) if self.fit_intercept else np.zeros(n_targets)
+        with threadpool_limits(limits=1, user_api="blas"):
+            u, s, vt = thin_svd(X64 - x_mean)
+        table = xp.asarray(s[:, None] / (s[:, None] ** 2 + alphas[None, :]))  # (r, a)
+        ut, v = xp.asarray(u.T), xp.asarray(vt.T)
+        u_sum = xp.asarray(u.sum(axis=0)[:, None])  # (r, 1): Uᵀ1, ~0 when centred
+        coef = np.empty((X.shape[1], n_targets), dtype=dtype)
+        chunk = self._chunk(Y.itemsize * (2 * n + s.size + X.shape[1]), n_targets)
+        buf_z, buf_coef = xp.empty(s.size * chunk), xp.empty(X.shape[1] * chunk)
+        for start in range(0, n_targets, chunk):
+            sl = slice(start, start + chunk)
+            y_chunk = xp.asarray(Y[:, sl])
+            c = y_chunk.shape[1]
+            z = xp.matmul(ut, y_chunk, out=xp.view(buf_z, (s.size, c)))  # (r, c)
+            if self.fit_intercept:
+                z -= u_sum * xp.asarray(y_mean[None, sl])
+            z = xp.scale_columns_by_index(z, table, best[sl])
+            coef[:, sl] = xp.to_numpy(xp.matmul(v, z, out=xp.view(buf_coef, (X.shape[1], c))))
+        self.x_mean_ = x_mean.astype(dtype)
         self.coef_ = coef
-        self.intercept_ = (y_mean - self.x_mean_ @ coef).astype(dtype)
+        self.intercept_ = (y_mean - x_mean.astype(dtype) @ coef).astype(dtype)
 
     def predict(self, X):
         """Predict targets.

@@ -24,7 +24,8 @@ def test_demo_summary(study_home, tmp_path, capsys):
     assert enc["best_region_mean_r"] > enc["outside_mean_r"]
     assert {"simulate study", "decoding", "encoding", "total"} <= set(on_disk["timings_s"])
     text = capsys.readouterr().out
-    assert "Decoding" in text and "Genre classification" in text
+    assert "Identification accuracy" in text and "Genre classification" in text
+    assert "Text vs music" in text
     assert format_summary(summary) in text
 
 

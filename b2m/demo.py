@@ -22,6 +22,8 @@ __all__ = ["execute_notebook", "genre_classification_accuracy", "main", "run_dem
 
 NOTEBOOKS = (
     "00_quickstart.ipynb",
+    "01_dataset_tour.ipynb",
+    "02_embeddings.ipynb",
     "03_decoding.ipynb",
     "05_encoding_maps.ipynb",
     "06_text_vs_music.ipynb",

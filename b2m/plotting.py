@@ -28,6 +28,7 @@ __all__ = [
     "plot_clip",
     "plot_embeddings",
     "plot_neighbours",
+    "plot_run",
     "plot_surface",
 ]
 
@@ -354,6 +355,69 @@ def plot_clip(waveform, sr: int, *, title: str | None = None, axes=None):
     if title:
         ax_wave.set_title(title)
     return ax_wave.figure
+
+
+def plot_run(events, timeseries, *, tr: float = 1.5, delay: float = 3.0, title=None, ax=None):
+    """A run's time series against its clips: one shaded band per clip, coloured by genre.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The run's events (``onset``, ``duration``, ``genre``; ``is_lead_in`` optional).
+    timeseries : array of shape (n_volumes,) or (n_volumes, n_series)
+        Signals sampled every ``tr`` seconds (e.g. a few vertices, or a region's mean).
+    tr : float, default 1.5
+    delay : float, default 3.0
+        Haemodynamic delay: bands are drawn over each clip's response window.
+    title : str, optional
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    y = check_array(timeseries, "timeseries", ndim=(1, 2))
+    y = y[:, None] if y.ndim == 1 else y
+    missing = {"onset", "duration", "genre"} - set(events.columns)
+    if missing:
+        raise ValueError(
+            f"events must have columns onset, duration, genre; missing {sorted(missing)}."
+        )
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(10, 3))
+    else:
+        fig = ax.figure
+    colors = genre_colors()
+    for onset, duration, genre in zip(
+        events["onset"], events["duration"], events["genre"], strict=True
+    ):
+        ax.axvspan(
+            onset + delay,
+            onset + delay + duration,
+            color=colors.get(genre, "0.8"),
+            alpha=0.18,
+            lw=0,
+        )
+    t = np.arange(len(y)) * tr
+    ax.plot(t, y, lw=0.8)
+    ax.set_xlim(0, t[-1])
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("BOLD (z)")
+    present = list(dict.fromkeys(events["genre"]))
+    ax.legend(
+        handles=[Patch(color=colors.get(g, "0.8"), alpha=0.4, label=g) for g in present],
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        fontsize=8,
+        frameon=False,
+    )
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
 
 
 def plot_neighbours(

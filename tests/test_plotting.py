@@ -169,3 +169,20 @@ def test_embedding_map_standardises_units():
     assert r < 0.9
     raw = embedding_map(x, standardize=False)
     assert abs(np.corrcoef(raw[:, 0], x[:, 0])[0, 1]) > 0.99
+
+
+def test_plot_run_bands_and_errors():
+    import pandas as pd
+
+    from b2m.datasets import load_schedule
+    from b2m.plotting import plot_run
+
+    s = load_schedule()
+    events = s[(s.task == "Training") & (s.run == 1)]
+    fig = plot_run(events, np.random.default_rng(0).standard_normal(410), title="run 1")
+    ax = fig.axes[0]
+    assert len(ax.patches) == 41 and ax.get_title() == "run 1"
+    with pytest.raises(ValueError, match="events must have columns"):
+        plot_run(pd.DataFrame({"onset": [0]}), np.zeros(10))
+    with pytest.raises(ValueError, match="timeseries must be finite"):
+        plot_run(events, np.full(410, np.nan))

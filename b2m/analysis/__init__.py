@@ -12,7 +12,11 @@ from b2m.analysis._decoding import (
     identification_null,
     select_voxels,
 )
-from b2m.analysis._embeddings import study_embeddings
+from b2m.analysis._embeddings import (
+    genre_neighbour_agreement,
+    neighbour_overlap,
+    study_embeddings,
+)
 from b2m.analysis._encoding import EncodingResult, encode_study
 from b2m.analysis._partition import (
     dice_coefficient,
@@ -37,7 +41,9 @@ __all__ = [
     "decoding_table",
     "dice_coefficient",
     "encode_study",
+    "genre_neighbour_agreement",
     "identification_null",
+    "neighbour_overlap",
     "partition_encoding",
     "planted_recovery",
     "pooled_pvalues",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["study_embeddings"]
+__all__ = ["genre_neighbour_agreement", "neighbour_overlap", "study_embeddings"]
 
 
 def study_embeddings(
@@ -52,3 +52,64 @@ def study_embeddings(
     return cached_features(
         fs, dataset_key=study.key, clip_ids=ids, compute=compute, data_home=study.root.parents[1]
     )
+
+
+def _neighbours(embeddings: np.ndarray, k: int) -> np.ndarray:
+    from b2m.models import correlation_matrix
+
+    corr = correlation_matrix(embeddings, embeddings)
+    np.fill_diagonal(corr, -np.inf)
+    return np.argsort(-corr, axis=1, kind="stable")[:, :k]
+
+
+def genre_neighbour_agreement(embeddings, genres, k: int = 10) -> float:
+    """Share of each clip's ``k`` nearest neighbours (by correlation) that share its genre.
+
+    Parameters
+    ----------
+    embeddings : array of shape (n_clips, n_dims)
+    genres : array of shape (n_clips,)
+    k : int, default 10
+
+    Returns
+    -------
+    float
+        Mean over clips; about 0.1 by chance for ten balanced genres.
+    """
+    from b2m._utils._validation import check_array
+
+    embeddings = check_array(embeddings, "embeddings", ndim=2)
+    genres = np.asarray(genres)
+    if genres.shape != (len(embeddings),):
+        raise ValueError(f"genres must have shape ({len(embeddings)},); received {genres.shape}.")
+    if not 1 <= k < len(embeddings):
+        raise ValueError(f"k must be between 1 and {len(embeddings) - 1}; received {k}.")
+    nn = _neighbours(embeddings, k)
+    return float((genres[nn] == genres[:, None]).mean())
+
+
+def neighbour_overlap(a, b, k: int = 10) -> float:
+    """Share of each clip's ``k`` nearest neighbours that two spaces have in common.
+
+    Parameters
+    ----------
+    a : array of shape (n_clips, n_dims_a)
+    b : array of shape (n_clips, n_dims_b)
+        The same clips, in the same order, in another space.
+    k : int, default 10
+
+    Returns
+    -------
+    float
+        Mean over clips; ``k / (n_clips - 1)`` by chance.
+    """
+    from b2m._utils._validation import check_array
+
+    a = check_array(a, "a", ndim=2)
+    b = check_array(b, "b", ndim=2)
+    if len(a) != len(b):
+        raise ValueError(f"a and b must hold the same clips; received {len(a)} and {len(b)} rows.")
+    if not 1 <= k < len(a):
+        raise ValueError(f"k must be between 1 and {len(a) - 1}; received {k}.")
+    na, nb = _neighbours(a, k), _neighbours(b, k)
+    return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(na, nb, strict=True)]))

@@ -79,6 +79,28 @@ class Study:
         """Rows of :attr:`clips` for the test clips, in the order of ``responses.test``."""
         return self.clips.iloc[self.clip_indices(self.responses.test_ids)].reset_index(drop=True)
 
+    # -- time series --------------------------------------------------------------------
+    def load_example_run(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """The first training run: its events and its cleaned time series.
+
+        Returns
+        -------
+        events : pandas.DataFrame
+            The run's rows of :func:`b2m.datasets.load_schedule` (41 clips).
+        bold : ndarray of shape (410, n_vertices), float32
+            Detrended, z-scored time series (stored at half precision in the simulated study).
+        """
+        from b2m.datasets._events import load_schedule
+
+        path = self.root / f"{self.subject}_responses.npz"
+        with np.load(path) as data:
+            if "example_bold" not in data.files:
+                raise FileNotFoundError(f"{str(path)!r} holds no example run.")
+            bold = data["example_bold"].astype(np.float32)
+        schedule = load_schedule()
+        events = schedule[(schedule["task"] == "Training") & (schedule["run"] == 1)]
+        return events.reset_index(drop=True), bold
+
     # -- audio ------------------------------------------------------------------------
     def audio_path(self, clip_id: str) -> Path:
         """Path of a clip's audio file."""

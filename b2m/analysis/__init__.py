@@ -30,11 +30,13 @@ from b2m.analysis._text_music import (
     partition_encoding,
     planted_recovery,
 )
+from b2m.analysis._text_music_group import combine_text_music, stouffer_pvalues
 
 __all__ = [
     "DecodingResult",
     "EncodingResult",
     "TextMusicResult",
+    "combine_text_music",
     "compare_text_music",
     "decode_study",
     "decoding_records",
@@ -49,6 +51,7 @@ __all__ = [
     "pooled_pvalues",
     "select_voxels",
     "sign_flip_test",
+    "stouffer_pvalues",
     "study_embeddings",
     "variance_partition",
 ]

@@ -1,0 +1,171 @@
+"""Text vs music across subjects: one group map from several subjects' results.
+
+All subjects' maps live on fsaverage5, so vertex ``i`` is the same place in every subject and
+the per-subject :class:`~b2m.analysis.TextMusicResult` objects can be combined vertex by vertex
+(a fixed-effects combination, as for any surface-based group map):
+
+* R², r and the variance partitions are averaged over subjects;
+* each p-value map (and each region-level p-value) is combined with Stouffer's method
+  (one-sided z-scores averaged and rescaled by √n), then FDR-corrected as for one subject;
+* significance rules are those of one subject (unique parts need the union significant,
+  ``shared`` is the conjunction of the music and text maps).
+
+On the simulated study the planted regions are the same in every subject (only the read-out
+weights and noise differ), so :func:`planted_recovery` applies to the group result as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from b2m.analysis._partition import dice_coefficient
+from b2m.analysis._text_music import MODELS, PARTITIONS, TextMusicResult, planted_recovery
+
+__all__ = ["combine_text_music", "stouffer_pvalues"]
+
+
+def stouffer_pvalues(pvalues) -> np.ndarray:
+    """Combine one-sided p-values over the first axis with Stouffer's method.
+
+    Parameters
+    ----------
+    pvalues : array of shape (n_subjects, ...)
+        One-sided p-values in (0, 1]; values are clipped to [1e-12, 1].
+
+    Returns
+    -------
+    ndarray of shape (...)
+        ``Φ̄(Σ_s Φ̄⁻¹(p_s) / √n)``.
+    """
+    from scipy import stats
+
+    p = np.asarray(pvalues, dtype=np.float64)
+    if p.ndim < 1 or len(p) == 0:
+        raise ValueError(f"pvalues must have one row per subject; received shape {p.shape}.")
+    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+        raise ValueError("pvalues must lie in [0, 1] with no NaN.")
+    z = stats.norm.isf(np.clip(p, 1e-12, 1.0))
+    return stats.norm.sf(z.sum(0) / np.sqrt(len(p)))
+
+
+def combine_text_music(
+    results: Sequence[TextMusicResult], *, gains=None, threshold: float = 0.5
+) -> TextMusicResult:
+    """Combine several subjects' text-vs-music results into one group result.
+
+    Parameters
+    ----------
+    results : sequence of TextMusicResult
+        From :func:`b2m.analysis.compare_text_music`, one per subject, all with the same
+        feature spaces, FDR level, correction and regions.
+    gains : array of shape (3, n_vertices), optional
+        The planted gains (``study.ground_truth["gains"]``); when given, the group result's
+        :attr:`~TextMusicResult.recovery` is filled by :func:`planted_recovery`.
+    threshold : float, default 0.5
+        Gain defining the planted regions.
+
+    Returns
+    -------
+    TextMusicResult
+        ``subject`` is ``"group (n=K)"``; ``pvalues`` are the combined p-values.
+    """
+    from b2m.stats import fdr_bh
+
+    results = list(results)
+    if not results or not all(isinstance(r, TextMusicResult) for r in results):
+        raise TypeError(
+            "results must be a non-empty sequence of TextMusicResult (one per subject); "
+            f"received {[type(r).__name__ for r in results] or 'an empty sequence'}."
+        )
+    first = results[0]
+    for res in results[1:]:
+        same = (res.music_space, res.text_space, res.alpha, res.correction) == (
+            first.music_space, first.text_space, first.alpha, first.correction,
+        )  # fmt: skip
+        if not same or list(res.roi.get("region", [])) != list(first.roi.get("region", [])):
+            raise ValueError(
+                "results must share feature spaces, alpha, correction and regions; subject "
+                f"{res.subject!r} has ({res.music_space!r}, {res.text_space!r}, {res.alpha}, "
+                f"{res.correction!r}) but {first.subject!r} has ({first.music_space!r}, "
+                f"{first.text_space!r}, {first.alpha}, {first.correction!r})."
+            )
+        if len(res.r2["union"]) != len(first.r2["union"]):
+            raise ValueError(
+                f"results must be maps of the same vertices; {res.subject!r} has "
+                f"{len(res.r2['union'])}, {first.subject!r} {len(first.r2['union'])}."
+            )
+
+    def mean_of(attr):
+        return {k: np.nanmean([getattr(r, attr)[k] for r in results], 0) for k in first.r2}
+
+    r2, r = mean_of("r2"), mean_of("r")
+    partitions = {
+        k: np.nanmean([res.partitions[k] for res in results], 0) for k in first.partitions
+    }
+    raw = {
+        k: np.nanmean([res.raw_partitions[k] for res in results], 0) for k in first.raw_partitions
+    }
+    pvalues = {k: stouffer_pvalues([res.pvalues[k] for res in results]) for k in first.pvalues}
+    significant = {k: fdr_bh(p, first.alpha)[0] for k, p in pvalues.items()}
+    for part in ("unique_music", "unique_text"):
+        significant[part] &= significant["union"]
+    significant["shared"] = significant["music"] & significant["text"]
+
+    roi = pd.DataFrame()
+    if not first.roi.empty:
+        roi = first.roi[["region", "n_vertices"]].copy()
+        for col in first.roi.columns:
+            if col.startswith("mean "):
+                roi[col] = np.mean([res.roi[col].to_numpy(float) for res in results], 0)
+            elif col.startswith("p "):
+                roi[col] = stouffer_pvalues([res.roi[col].to_numpy(float) for res in results])
+        for key in (*MODELS, "unique_music", "unique_text"):
+            roi[f"significant {key}"] = fdr_bh(roi[f"p {key}"].to_numpy(), first.alpha)[0]
+        for part in ("unique_music", "unique_text"):
+            roi[f"significant {part}"] &= roi["significant union"]
+        roi["significant shared"] = roi["significant music"] & roi["significant text"]
+
+    tables = pd.DataFrame()
+    if not first.regions.empty:
+        from b2m.regions import region_table
+
+        maps = {**{f"R2 {m}": r2[m] for m in MODELS}, **partitions}
+        tables = pd.concat(
+            [region_table(v, name="value").assign(map=k) for k, v in maps.items()],
+            ignore_index=True,
+        )
+    dice = {"music_vs_text": dice_coefficient(significant["music"], significant["text"])}
+    if not roi.empty:
+        dice["music_vs_text_regions"] = dice_coefficient(
+            roi["significant music"].to_numpy(bool), roi["significant text"].to_numpy(bool)
+        )
+    group = TextMusicResult(
+        music_space=first.music_space,
+        text_space=first.text_space,
+        subject=f"group (n={len(results)})",
+        r2=r2,
+        r=r,
+        partitions=partitions,
+        raw_partitions=raw,
+        pvalues=pvalues,
+        significant=significant,
+        dice=dice,
+        roi=roi,
+        regions=tables,
+        alpha=first.alpha,
+        correction=first.correction,
+    )
+    if gains is not None:
+        from b2m.datasets._planted import COMPONENTS
+
+        gains = np.asarray(gains)
+        group.recovery = planted_recovery(group, gains, threshold=threshold)
+        for c, comp in enumerate(COMPONENTS):
+            inside = gains[c] >= threshold
+            for part in PARTITIONS:
+                value = np.nanmean(partitions[part][inside])
+                group.truth_means[f"mean_{part}_in_planted_{comp}"] = float(value)
+    return group

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from b2m._plotting_volume import plot_volume_map, values_to_volume
 from b2m._utils._validation import check_array, check_choice, check_consistent_length
 from b2m.surface import N_VERTICES, N_VERTICES_HEMI, load_fsaverage5
 
@@ -30,6 +31,8 @@ __all__ = [
     "plot_neighbours",
     "plot_run",
     "plot_surface",
+    "plot_volume_map",
+    "values_to_volume",
 ]
 
 #: The ten GTZAN genres of the Music Genre fMRI Dataset, in alphabetical order.

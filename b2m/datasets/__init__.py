@@ -1,5 +1,13 @@
 """Datasets: the ds003720 schedule, the simulated study, clip responses, manifest and fetch."""
 
+from b2m.datasets._bids import (
+    DERIVATIVES,
+    BIDSFileError,
+    DS003720Responses,
+    load_ds003720_responses,
+    load_ds003720_run,
+)
+from b2m.datasets._captions import CaptionError, load_captions
 from b2m.datasets._events import (
     CLIP_SECONDS,
     N_VOLUMES,
@@ -18,6 +26,12 @@ from b2m.datasets._fetch import (
     fetch_ds003720,
     fetch_file,
 )
+from b2m.datasets._gtzan import (
+    GTZAN_ENV_VAR,
+    GTZANFileError,
+    GTZANFileNotFoundError,
+    GTZANStimuli,
+)
 from b2m.datasets._manifest import DatasetEntry, FileEntry, Manifest, ManifestError, load_manifest
 from b2m.datasets._responses import ClipResponses, ResponseWindow, clean_run, extract_clip_responses
 from b2m.datasets._simulate import DEFAULT_SNR, make_simulated_study, simulated_study_dir
@@ -27,15 +41,23 @@ __all__ = [
     "CLIP_SECONDS",
     "DATASETS",
     "DEFAULT_SNR",
+    "DERIVATIVES",
+    "GTZAN_ENV_VAR",
     "MIRROR_ENV_VAR",
     "N_VOLUMES",
     "SUBJECTS",
     "TR",
+    "BIDSFileError",
+    "CaptionError",
     "ChecksumError",
     "ClipResponses",
+    "DS003720Responses",
     "DatasetEntry",
     "DownloadError",
     "FileEntry",
+    "GTZANFileError",
+    "GTZANFileNotFoundError",
+    "GTZANStimuli",
     "Manifest",
     "ManifestError",
     "ResponseWindow",
@@ -46,6 +68,9 @@ __all__ = [
     "extract_clip_responses",
     "fetch_ds003720",
     "fetch_file",
+    "load_captions",
+    "load_ds003720_responses",
+    "load_ds003720_run",
     "load_manifest",
     "load_schedule",
     "load_study",

@@ -44,6 +44,17 @@ class Study:
         Identifies the data (dataset + parameters), used in feature cache keys.
     ground_truth : dict or None
         The planted model (simulated study only).
+    mask_img : nibabel.Nifti1Image or None
+        Native-space real data only: the brain mask whose non-zero voxels (C order) are the
+        columns of the responses; map a voxel vector back to a volume with
+        ``nilearn.masking.unmask(values, study.mask_img)``.
+    data_home : pathlib.Path or None
+        The data home holding the study's caches (features, clip responses).
+    stimuli : object or None
+        ds003720 only: the GTZAN source (``load_clip(clip_row) -> (waveform, sr)``), or None
+        when no GTZAN folder was given.
+    source : dict or None
+        ds003720 only: how the responses were loaded (BIDS root, derivatives, confounds…).
     """
 
     dataset: str
@@ -56,6 +67,10 @@ class Study:
     sample_rate: int
     ground_truth: dict | None = field(default=None, repr=False)
     tr: float = TR
+    mask_img: object | None = field(default=None, repr=False)
+    data_home: Path | None = field(default=None, repr=False)
+    stimuli: object | None = field(default=None, repr=False)
+    source: dict | None = field(default=None, repr=False)
 
     # -- clip tables -------------------------------------------------------------------
     @cached_property
@@ -88,10 +103,26 @@ class Study:
         events : pandas.DataFrame
             The run's rows of :func:`b2m.datasets.load_schedule` (41 clips).
         bold : ndarray of shape (410, n_vertices), float32
-            Detrended, z-scored time series (stored at half precision in the simulated study).
+            Detrended, z-scored time series (stored at half precision in the simulated study;
+            for ds003720 read from the BIDS files and cleaned, in the study's space).
         """
         from b2m.datasets._events import load_schedule
 
+        if self.dataset == "ds003720":
+            from b2m.datasets._bids import load_ds003720_run
+
+            src = self.source or {}
+            return load_ds003720_run(
+                src.get("bids_root"),
+                self.subject,
+                "Training",
+                1,
+                derivatives=src.get("derivatives", "raw"),
+                confounds=src.get("confounds"),
+                mask_img=src.get("mask_img"),
+                data_home=self.data_home,
+                progressbar=False,
+            )
         path = self.root / f"{self.subject}_responses.npz"
         with np.load(path) as data:
             if "example_bold" not in data.files:
@@ -103,12 +134,33 @@ class Study:
 
     # -- audio ------------------------------------------------------------------------
     def audio_path(self, clip_id: str) -> Path:
-        """Path of a clip's audio file."""
+        """Path of a clip's audio file (simulated study; ds003720 clips are GTZAN excerpts)."""
         self.clip_indices([clip_id])
+        if self.dataset == "ds003720":
+            raise ValueError(
+                f"clip {clip_id!r} of ds003720 is a 15-s excerpt of a GTZAN file, not a file of "
+                "its own; use study.load_audio(clip_id)."
+            )
         return self.root / "audio" / f"{clip_id}.flac"
 
     def load_audio(self, clip_id: str) -> tuple[np.ndarray, int]:
-        """Return ``(waveform, sample_rate)`` of one clip; waveform of shape (n_samples,)."""
+        """Return ``(waveform, sample_rate)`` of one clip; waveform of shape (n_samples,).
+
+        For ds003720 the excerpt is cut from the local GTZAN copy given to :func:`load_study`
+        (``gtzan_dir=`` or the ``B2M_GTZAN`` environment variable); without one this raises
+        ``FileNotFoundError`` saying so.
+        """
+        if self.dataset == "ds003720":
+            row = self.clips.iloc[self.clip_indices([clip_id])[0]]
+            if self.stimuli is None:
+                raise FileNotFoundError(
+                    f"No audio for clip {clip_id!r}: ds003720's stimuli are GTZAN excerpts, which "
+                    "b2m cannot redistribute. Point to your local GTZAN copy with "
+                    "load_study('ds003720', ..., gtzan_dir='/path/to/gtzan') or set the "
+                    "B2M_GTZAN environment variable."
+                )
+            wave, sr = self.stimuli.load_clip(row)
+            return np.asarray(wave, dtype=np.float32), int(sr)
         import soundfile as sf
 
         path = self.audio_path(clip_id)
@@ -173,6 +225,7 @@ def _load_simulated(
         key=root.name,
         sample_rate=SAMPLE_RATE,
         ground_truth=ground_truth,
+        data_home=root.parents[1],
     )
 
 
@@ -185,14 +238,23 @@ def load_study(
     snr: float = DEFAULT_SNR,
     noise: bool = True,
     build: bool = True,
+    bids_root: str | os.PathLike | None = None,
+    derivatives: str = "raw",
+    window: ResponseWindow | None = None,
+    confounds: list[str] | None = None,
+    mask_img=None,
+    gtzan_dir: str | os.PathLike | None = None,
+    captions: str | os.PathLike | None = None,
+    progressbar: bool = True,
 ) -> Study:
     """Load one subject's study.
 
     Parameters
     ----------
     dataset : {"simulated", "ds003720"}, default "simulated"
-        ``"simulated"`` is built locally (no download) on first use. ``"ds003720"`` (the real
-        study) needs its loader, which is not written yet: it raises ``NotImplementedError``.
+        ``"simulated"`` is built locally (no download) on first use. ``"ds003720"`` is the
+        real study, read from a BIDS folder (see :func:`b2m.datasets.fetch_ds003720` and
+        :func:`b2m.datasets.load_ds003720_responses`).
     subject : str or int, default "sub-001"
         ``"sub-001"`` … ``"sub-005"`` or 1–5.
     data_home : str or path-like, optional
@@ -201,6 +263,23 @@ def load_study(
         See :func:`b2m.datasets.make_simulated_study`.
     build : bool, default True
         Build the simulated study (or this subject) if missing.
+    bids_root : str or path-like, optional
+        ds003720 only: the BIDS folder (default ``<data home>/ds003720``).
+    derivatives : {"raw", "fmriprep-mni", "fmriprep-fsaverage5"}, default "raw"
+        ds003720 only: raw runs (native voxel space) or fMRIPrep outputs (fsaverage5).
+    window : ResponseWindow, optional
+        ds003720 only: the haemodynamic window (default ``ResponseWindow()``).
+    confounds : list of str, optional
+        ds003720 only: fMRIPrep confound columns regressed out per run.
+    mask_img : path or nibabel image, optional
+        ds003720 volume data only: the brain mask (see ``load_ds003720_responses``).
+    gtzan_dir : str or path-like, optional
+        ds003720 only: local GTZAN copy for :meth:`Study.load_audio` (default: the
+        ``B2M_GTZAN`` environment variable; without either, the study loads without audio).
+    captions : str or path-like, optional
+        ds003720 only: Brain2Music's caption file (default: empty captions).
+    progressbar : bool, default True
+        ds003720 only: show progress while reading runs.
 
     Returns
     -------
@@ -210,9 +289,30 @@ def load_study(
     if isinstance(subject, int | np.integer):
         subject = f"sub-{int(subject):03d}"
     check_choice(subject, "subject", SUBJECTS)
+    real_only = {
+        "bids_root": bids_root,
+        "window": window,
+        "confounds": confounds,
+        "mask_img": mask_img,
+        "gtzan_dir": gtzan_dir,
+        "captions": captions,
+    }
     if dataset == "ds003720":
-        raise NotImplementedError(
-            "dataset='ds003720': the loader for the real fMRI data is not implemented yet "
-            "(see the README, 'Real data'); use dataset='simulated'."
+        from b2m.datasets._bids_study import load_real_study
+
+        return load_real_study(
+            subject,
+            derivatives=derivatives,
+            data_home=data_home,
+            progressbar=progressbar,
+            **real_only,
+        )
+    given = [k for k, v in real_only.items() if v is not None]
+    if derivatives != "raw":
+        given.append("derivatives")
+    if given:
+        raise ValueError(
+            f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to dataset='ds003720' "
+            f"only; received {'it' if len(given) == 1 else 'them'} with dataset='simulated'."
         )
     return _load_simulated(subject, data_home, seed=seed, snr=snr, noise=noise, build=build)

@@ -31,7 +31,7 @@ def test_packaged_manifest_validates():
     manifest = load_manifest()
     assert isinstance(manifest, Manifest)
     assert manifest.version == 1
-    assert manifest.names == ("ds003720", "gtzan", "brain2music_captions", "clap_music")
+    assert manifest.names == ("ds003720", "gtzan", "brain2music_captions", "clap_music", "w2v_bert")
     assert load_manifest() is manifest  # cached
     assert load_manifest(MANIFEST_PATH) == manifest
 
@@ -49,7 +49,9 @@ def test_packaged_manifest_terms():
     assert any("jazz.00054" in issue for issue in manifest.dataset("gtzan").known_issues)
     clap = manifest.dataset("clap_music")
     assert clap.repo_id == "laion/larger_clap_music"
-    assert clap.revision == "main" and clap.pinned is False
+    assert len(clap.revision) == 40 and clap.pinned is True  # a commit, not a moving branch
+    w2v = manifest.dataset("w2v_bert")
+    assert w2v.repo_id == "facebook/w2v-bert-2.0" and w2v.local_only and w2v.pinned
 
 
 def test_ds003720_urls_point_to_openneuro_s3():

@@ -1,0 +1,121 @@
+"""The real study (ds003720) as a :class:`b2m.datasets.Study`: responses, clips, audio, captions.
+
+Audio is GTZAN, which b2m cannot redistribute: point to a local copy with ``gtzan_dir`` or the
+``B2M_GTZAN`` environment variable (``<data home>/gtzan`` is used when it exists). Captions (Brain2Music's, one per clip) come from a file
+given as ``captions``. Both are optional: without them the study loads, captions are empty
+strings and :meth:`Study.load_audio` says how to point to GTZAN.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from b2m.config import get_data_home
+
+__all__ = ["GTZAN_SAMPLE_RATE", "clips_from_schedule", "load_real_study"]
+
+#: GTZAN's sampling rate (Hz).
+GTZAN_SAMPLE_RATE = 22050
+_GTZAN_ENV = "B2M_GTZAN"
+
+
+def clips_from_schedule(schedule: pd.DataFrame) -> pd.DataFrame:
+    """One row per unique clip (480 training, then 60 test, in order of first presentation).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``clip_id``, ``genre``, ``track``, ``start``, ``end``, ``split``, ``caption``
+        (empty strings).
+    """
+    kept = schedule[~schedule["is_lead_in"]]
+    clips = (
+        kept.drop_duplicates("clip_id")[["task", "clip_id", "genre", "track", "start", "end"]]
+        .assign(split=lambda d: np.where(d["task"] == "Training", "train", "test"))
+        .drop(columns="task")
+        .reset_index(drop=True)
+    )
+    clips["caption"] = ""
+    return clips
+
+
+def _attach_captions(clips: pd.DataFrame, captions) -> str:
+    """Fill ``clips["caption"]`` from a captions file; return a short hash of the captions."""
+    from b2m.datasets._captions import load_captions
+
+    series = load_captions(captions, clips)
+    if not isinstance(series, pd.Series):
+        raise TypeError(
+            f"load_captions must return a pandas.Series; received {type(series).__name__}."
+        )
+    clips["caption"] = series.reindex(clips["clip_id"]).fillna("").astype(str).to_numpy()
+    text = "\x1f".join(clips["caption"])
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def load_real_study(
+    subject: str,
+    *,
+    bids_root=None,
+    derivatives: str = "raw",
+    window=None,
+    confounds=None,
+    mask_img=None,
+    gtzan_dir=None,
+    captions=None,
+    data_home=None,
+    progressbar: bool = True,
+):
+    """Build the :class:`~b2m.datasets.Study` of one ds003720 subject (see ``load_study``)."""
+    from b2m.datasets._bids import load_ds003720_responses
+    from b2m.datasets._study import Study
+
+    home = get_data_home(data_home)
+    loaded = load_ds003720_responses(
+        bids_root,
+        subject,
+        derivatives=derivatives,
+        window=window,
+        confounds=confounds,
+        mask_img=mask_img,
+        data_home=home,
+        progressbar=progressbar,
+    )
+    clips = clips_from_schedule(loaded.schedule)
+    key = "ds003720"
+    if captions is not None:
+        key += f"-captions-{_attach_captions(clips, captions)}"
+    if gtzan_dir is None:
+        gtzan_dir = os.environ.get(_GTZAN_ENV) or None
+    if gtzan_dir is None and (home / "gtzan").is_dir():
+        gtzan_dir = home / "gtzan"
+    stimuli = None
+    if gtzan_dir is not None:
+        from b2m.datasets._gtzan import GTZANStimuli
+
+        stimuli = GTZANStimuli(Path(gtzan_dir).expanduser())
+    return Study(
+        dataset="ds003720",
+        subject=loaded.subject,
+        clips=clips,
+        responses=loaded.responses,
+        space=loaded.space,
+        root=Path(loaded.info.get("bids_root", "")),
+        key=key,
+        sample_rate=GTZAN_SAMPLE_RATE,
+        mask_img=loaded.mask_img,
+        data_home=home,
+        stimuli=stimuli,
+        source={
+            "bids_root": loaded.info.get("bids_root"),
+            "derivatives": derivatives,
+            "confounds": confounds,
+            "mask_img": loaded.mask_img,
+            "cache_path": str(loaded.cache_path),
+        },
+    )

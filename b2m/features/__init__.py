@@ -10,15 +10,22 @@ from __future__ import annotations
 from b2m.features._acoustic import AcousticFeatures, GenreOneHot
 from b2m.features._base import FeatureSpace
 from b2m.features._cache import cached_features
+from b2m.features._clap import ClapFeatures, ClapTextFeatures
+from b2m.features._library import embed_music_folder
 from b2m.features._text import SentenceMiniLM, TextLSA
+from b2m.features._w2vbert import W2VBertFeatures
 
 __all__ = [
     "AcousticFeatures",
+    "ClapFeatures",
+    "ClapTextFeatures",
     "FeatureSpace",
     "GenreOneHot",
     "SentenceMiniLM",
     "TextLSA",
+    "W2VBertFeatures",
     "cached_features",
+    "embed_music_folder",
     "get_feature_space",
 ]
 
@@ -27,6 +34,9 @@ _SPACES: dict[str, type[FeatureSpace]] = {
     GenreOneHot.name: GenreOneHot,
     TextLSA.name: TextLSA,
     SentenceMiniLM.name: SentenceMiniLM,
+    ClapFeatures.name: ClapFeatures,
+    ClapTextFeatures.name: ClapTextFeatures,
+    W2VBertFeatures.name: W2VBertFeatures,
 }
 
 
@@ -37,8 +47,14 @@ def get_feature_space(name: str, **params) -> FeatureSpace:
     ----------
     name : str
         ``"acoustic"`` (:class:`AcousticFeatures`), ``"genre"`` (:class:`GenreOneHot`),
-        ``"text-lsa"`` (:class:`TextLSA`, captions, offline) or ``"sentence-minilm"``
-        (:class:`SentenceMiniLM`, captions; needs the ``text`` extra).
+        ``"text-lsa"`` (:class:`TextLSA`, captions, offline), ``"sentence-minilm"``
+        (:class:`SentenceMiniLM`, captions; needs the ``text`` extra), ``"clap"``
+        (:class:`ClapFeatures`, music and text in one space; ``clap`` extra), ``"clap-text"``
+        (:class:`ClapTextFeatures`, the same CLAP model applied to captions) or ``"w2v-bert"``
+        (:class:`W2VBertFeatures`, hidden layers of w2v-BERT 2.0; ``w2v`` extra). The
+        weight-bearing spaces (``clap``, ``clap-text``, ``w2v-bert``) read their weights from
+        a local folder or your Hugging Face cache, never from the network, and raise
+        ``FileNotFoundError`` with download instructions when they are missing.
     **params
         Passed to the space's constructor.
 
@@ -50,6 +66,8 @@ def get_feature_space(name: str, **params) -> FeatureSpace:
     ------
     ValueError
         If ``name`` is unknown (the message lists the available names).
+    FileNotFoundError
+        If a weight-bearing space's model is not on this machine.
     TypeError
         If a parameter is not accepted by that space.
     """

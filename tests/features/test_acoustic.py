@@ -238,9 +238,8 @@ def test_get_feature_space():
     assert isinstance(get_feature_space("acoustic"), AcousticFeatures)
     assert get_feature_space("acoustic", n_mels=24).params["n_mels"] == 24
     assert isinstance(get_feature_space("genre"), GenreOneHot)
-    with pytest.raises(
-        ValueError, match=r"name must be one of \['acoustic', 'genre', .*\]; received 'clapp'"
-    ):
+    names = r"\['acoustic', 'clap', 'clap-text', 'genre', .*\]"
+    with pytest.raises(ValueError, match=rf"name must be one of {names}; received 'clapp'"):
         get_feature_space("clapp")
     with pytest.raises(TypeError, match="Invalid parameters for feature space 'acoustic'"):
         get_feature_space("acoustic", n_bins=3)

@@ -8,11 +8,12 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MPLBACKEND := Agg
 
-.PHONY: help install demo test test-fast lint format lab clean
+.PHONY: help install chromium demo test test-fast test-browser lint format lab clean
 
 help:
 	@echo "make demo   - set up .venv, build the simulated study, run the notebooks, print headline numbers"
-	@echo "make test   - the whole test suite (notebooks included)"
+	@echo "make test   - the whole test suite (notebooks and the browser test included)"
+	@echo "make test-browser - only the browser test (JupyterLab in Debian's Chromium)"
 	@echo "make lab    - open JupyterLab on notebooks/00_quickstart.ipynb"
 	@echo "make lint   - ruff check and format check"
 
@@ -32,7 +33,23 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (b2m)" >/dev/null
 	@touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed chromium
+
+# The browser test drives Debian's Chromium through Playwright (never a Playwright browser
+# download). Install it when missing and we can (root with apt-get); otherwise say how.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser test"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+		echo "NOTE: no Chromium at $(CHROMIUM); the browser test (part of make test) will fail."; \
+		echo "      Install it: sudo apt-get install -y --no-install-recommends chromium"; \
+		echo "      or skip it: $(BIN)/python -m pytest -m 'not browser'"; \
+	fi
 
 demo: install
 	$(BIN)/python -m b2m.demo --out build/demo
@@ -42,6 +59,9 @@ test: install
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
+
+test-browser: install
+	$(BIN)/python -m pytest -m browser tests/browser
 
 lint: install
 	$(BIN)/ruff check .

@@ -5,15 +5,18 @@ link them. This package imports :mod:`b2m`, never the reverse. Every ``view_*`` 
 twin ``b2m.plotting.plot_*`` for exported HTML and headless runs. Nothing is loaded from a CDN.
 """
 
+from b2m_widgets._cliplist import ClipList
 from b2m_widgets.audio import AudioPlayer, encode_wav, view_ab, view_audio
 from b2m_widgets.explorer import ClipExplorer, cosine_neighbours, view_clip_explorer
 from b2m_widgets.retrieval import NeighbourList, check_neighbours, view_neighbours
 from b2m_widgets.scatter import EmbeddingScatter, view_embeddings
 from b2m_widgets.surface import SurfaceViewer, view_surface
+from b2m_widgets.volume import view_volume
 
 __all__ = [
     "AudioPlayer",
     "ClipExplorer",
+    "ClipList",
     "EmbeddingScatter",
     "NeighbourList",
     "SurfaceViewer",
@@ -26,4 +29,5 @@ __all__ = [
     "view_embeddings",
     "view_neighbours",
     "view_surface",
+    "view_volume",
 ]

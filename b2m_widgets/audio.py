@@ -1,7 +1,10 @@
 """A small audio player widget (anywidget) and side-by-side A/B listening.
 
 The audio travels as 16-bit PCM WAV bytes in a binary trait and plays from a Blob URL in the
-browser: nothing is fetched from the network.
+browser: nothing is fetched from the network. A waveform envelope and a spectrogram, computed
+here with numpy/scipy (:mod:`b2m_widgets._visuals`), travel as bytes too and are drawn on a
+canvas with the segment and the playback position. The controls are ``<button>`` elements with
+``aria-label`` attributes, so the player works from the keyboard.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 import traitlets
 
 from b2m._utils._validation import check_array
+from b2m_widgets._visuals import audio_overview
 
 __all__ = ["AudioPlayer", "encode_wav", "view_ab", "view_audio"]
 
@@ -23,8 +27,23 @@ _ESM = (Path(__file__).parent / "static" / "player.js").read_text(encoding="utf-
 _CSS = """
 .b2m-audio-player { display: flex; flex-direction: column; gap: 4px; padding: 4px 0; }
 .b2m-audio-title { font-weight: 600; font-size: 13px; }
+.b2m-audio-canvas { width: 360px; max-width: 100%; height: 120px; border: 1px solid #ddd;
+  cursor: pointer; display: block; }
+.b2m-audio-controls { display: flex; align-items: center; gap: 6px; font-size: 12px; }
+.b2m-audio-controls button { min-width: 32px; height: 28px; cursor: pointer; display: inline-flex;
+  align-items: center; justify-content: center; }
+.b2m-icon { display: inline-block; box-sizing: border-box; }
+.b2m-icon-play { width: 0; height: 0; border-style: solid; border-width: 6px 0 6px 10px;
+  border-color: transparent transparent transparent currentColor; }
+.b2m-icon-pause { width: 10px; height: 12px; border-left: 3px solid currentColor;
+  border-right: 3px solid currentColor; }
+.b2m-icon-restart { position: relative; width: 0; height: 0; margin-left: 3px; border-style: solid;
+  border-width: 6px 9px 6px 0; border-color: transparent currentColor transparent transparent; }
+.b2m-icon-restart::before { content: ""; position: absolute; left: -3px; top: -6px; width: 2px;
+  height: 12px; background: currentColor; }
+.b2m-audio-controls button:focus-visible { outline: 2px solid #1a73e8; outline-offset: 1px; }
+.b2m-audio-time { font-family: monospace; }
 .b2m-audio-segment { font-size: 11px; color: #666; }
-.b2m-audio-element { width: 320px; max-width: 100%; }
 """
 
 
@@ -93,6 +112,9 @@ class AudioPlayer(anywidget.AnyWidget):
         Length of the current audio in seconds.
     sr : int
         Sampling rate of the current audio (0 when empty).
+    show_overview : bool
+        Whether to compute and draw the waveform and spectrogram (default True); when False
+        only the controls show.
     """
 
     _esm = _ESM
@@ -105,6 +127,10 @@ class AudioPlayer(anywidget.AnyWidget):
     playing = traitlets.Bool(False).tag(sync=True)
     src_id = traitlets.Unicode("").tag(sync=True)
     duration = traitlets.Float(0.0).tag(sync=True)
+    show_overview = traitlets.Bool(True).tag(sync=True)
+    _envelope = traitlets.Bytes(b"").tag(sync=True)
+    _spectrogram = traitlets.Bytes(b"").tag(sync=True)
+    _spectrogram_shape = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
     sr = traitlets.Int(0)
 
     @traitlets.validate("start", "end")
@@ -168,8 +194,14 @@ class AudioPlayer(anywidget.AnyWidget):
         """
         wav = encode_wav(waveform, sr)
         n_samples = len(np.ravel(waveform))
+        overview = (
+            audio_overview(_check_waveform(waveform), int(sr)) if self.show_overview else None
+        )
         with self.hold_sync():
             self._wav = wav
+            self._envelope = overview["envelope"] if overview else b""
+            self._spectrogram = overview["spectrogram"] if overview else b""
+            self._spectrogram_shape = overview["shape"] if overview else [0, 0]
             self.sr = int(sr)
             self.duration = n_samples / int(sr)
             self.start = float(start)
@@ -189,6 +221,9 @@ class AudioPlayer(anywidget.AnyWidget):
         with self.hold_sync():
             self.playing = False
             self._wav = b""
+            self._envelope = b""
+            self._spectrogram = b""
+            self._spectrogram_shape = [0, 0]
             self.duration = 0.0
             self.sr = 0
             self.src_id = ""
@@ -202,6 +237,9 @@ def view_audio(waveform, sr: int, title: str = "") -> AudioPlayer:
     """Show a player for one waveform.
 
     Static twin: :func:`b2m.plotting.plot_clip`.
+
+    The player draws the waveform and its spectrogram, marks the segment and the playback
+    position (click the picture to seek) and has Play/Pause and Restart buttons.
 
     Parameters
     ----------

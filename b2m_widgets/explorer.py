@@ -1,4 +1,11 @@
-"""Clip explorer: the embedding scatter linked to an audio player and a neighbour list."""
+"""The linked clip explorer: scatter ↔ brain surface ↔ A/B players ↔ retrieval list.
+
+Selecting a clip (a point of the scatter, the dropdown, or a row of the retrieval list) plays it,
+shows its measured response — or the encoder's prediction — on the fsaverage5 surface, lists the
+clips retrieved for it and its reconstructions, and loads the first reconstruction into the second
+player for A/B listening. Everything is linked with ``traitlets.link``/``observe(names=...)``;
+errors raised while doing so are shown in the explorer's ``output``, never swallowed.
+"""
 
 from __future__ import annotations
 
@@ -10,220 +17,409 @@ import traitlets
 
 from b2m._utils._validation import check_array
 from b2m_widgets._capture import FAILED, call_captured, clear_errors
-from b2m_widgets.audio import AudioPlayer
-from b2m_widgets.retrieval import NeighbourList, check_neighbours
-from b2m_widgets.scatter import EmbeddingScatter
+from b2m_widgets._explorer_build import RESPONSE_KINDS, build_parts
+from b2m_widgets._explorer_data import (
+    ArrayClips,
+    Responses,
+    check_decoded,
+    check_reconstructions,
+    cosine_neighbours,
+    is_study,
+    reconstruction_rows,
+    reconstructions_for,
+    resolve_clips,
+    retrieval_for,
+    retrieval_rows,
+)
+from b2m_widgets._explorer_static import explorer_figure, figure_png
 
-__all__ = ["ClipExplorer", "cosine_neighbours", "view_clip_explorer"]
+__all__ = ["RESPONSE_KINDS", "ClipExplorer", "cosine_neighbours", "view_clip_explorer"]
 
-AudioGetter = Callable[[int], tuple[np.ndarray, int]]
-NeighbourGetter = Callable[[int], list[dict]]
-
-
-def cosine_neighbours(
-    embeddings, index: int, k: int, genres: Sequence[str], clip_ids: Sequence[str]
-) -> list[dict]:
-    """The ``k`` clips whose embeddings are most cosine-similar to clip ``index`` (itself excluded).
-
-    Parameters
-    ----------
-    embeddings : array-like of shape (n_clips, n_dims)
-        One embedding per clip.
-    index : int
-        The query clip.
-    k : int
-        Number of neighbours (fewer when there are fewer other clips).
-    genres, clip_ids : sequence of str of length n_clips
-        Labels copied into the items.
-
-    Returns
-    -------
-    list of dict
-        Best first, each ``{"index", "clip_id", "genre", "score"}`` (score: cosine similarity).
-    """
-    x = check_array(embeddings, "embeddings", ndim=2)
-    norms = np.linalg.norm(x, axis=1)
-    unit = x / np.where(norms > 0, norms, 1.0)[:, None]
-    scores = unit @ unit[index]
-    scores[index] = -np.inf
-    order = np.argsort(-scores, kind="stable")[: min(k, len(x) - 1)]
-    return [
-        {
-            "index": int(j),
-            "clip_id": str(clip_ids[j]),
-            "genre": str(genres[j]),
-            "score": float(scores[j]),
-        }
-        for j in order
-    ]
+_HEIGHT = 400
 
 
 class ClipExplorer(widgets.VBox):
-    """Explore clips: pick one in the scatter (or the dropdown), hear it and its neighbours.
+    """Explore a study clip by clip: map, brain response, players, retrieval and reconstructions.
 
     Parameters
     ----------
+    study : b2m.datasets.Study
+        Its ``clips`` table (``clip_id``, ``genre``), ``load_audio(clip_id)`` and
+        ``responses`` (training rows, test repeats) are used.
     embeddings : array-like of shape (n_clips, n_dims)
-        One embedding per clip (the scatter's 2-D map and the default neighbours).
-    genres : sequence of str of length n_clips
-        Genre of each clip.
-    clip_ids : sequence of str of length n_clips
-        Identifier of each clip.
-    get_audio : callable
-        ``get_audio(index) -> (waveform, sr)`` with waveform of shape (n_samples,).
-    neighbours : callable, optional
-        ``neighbours(index) -> list of dict`` (keys ``index``, ``clip_id``, ``genre``,
-        ``score``), e.g. the clips retrieved from the decoded embedding. Default: the ``k``
-        cosine neighbours in ``embeddings`` (:func:`cosine_neighbours`).
+        One embedding per clip of the map (rows: ``clip_ids``).
+    decoded : DecodingResult or callable, optional
+        What the retrieval list shows: a :func:`b2m.analysis.decode_study` result (its
+        ``neighbours(i, k)`` for test clips), or ``decoded(index) -> list of dict`` (keys
+        ``index``, ``clip_id``, ``genre``, ``score``). Clips without a decoded embedding, and
+        all clips when omitted, list their cosine neighbours in ``embeddings`` (dimensions
+        z-scored, as in the map).
+    encoder : b2m.models.Encoder or EncodingResult, optional
+        Enables the "predicted" response: ``encoder.predict(features[[index]])``.
+    reconstructions : mapping or callable, optional
+        ``clip_id -> list of Reconstruction`` (objects or dicts with ``audio`` of shape
+        (n_samples,), ``sr`` and optionally ``label``, ``backend``, ``rank``, ``similarity``).
+    clip_ids : sequence of str of length n_clips, optional
+        Clip of each row of ``embeddings``; default ``study.clips.clip_id``.
+    features : array-like of shape (n_clips, n_features), optional
+        The encoder's input per row; default ``embeddings``.
     k : int, default 5
-        Number of neighbours listed.
+        Rows of the retrieval list.
     method : {"pca", "tsne"}, default "pca"
         Projection of the scatter.
     title : str, optional
         Scatter title.
+    initial : int or str or None, default 0
+        Row (or clip id) shown at start, without playing; None shows nothing.
+    static_fallback : bool, default False
+        Add a PNG of :meth:`static_figure` to the display data (for PDF export; costs a few s).
 
     Attributes
     ----------
     selected : int
-        Index of the selected clip (``-1``: none); linked to ``scatter.selected`` and
-        ``dropdown.value``. Setting it plays the clip and lists its neighbours.
-    scatter : EmbeddingScatter
-    dropdown : ipywidgets.Dropdown
-    player : AudioPlayer
-        Plays the selected clip (``src_id`` is its clip id).
-    neighbour_list : NeighbourList
-        The selected clip's neighbours, each playable in its own player.
+        Row of the selected clip (``-1``: none); linked to ``scatter.selected`` and
+        ``dropdown.value``.
+    response : {"measured", "predicted"}
+        What the surface shows; linked to ``response_toggle.value``.
+    reconstruction : int
+        Row of ``reconstruction_list`` loaded into ``reconstruction_player`` (``-1``: none).
+    scatter, surface, dropdown, response_toggle : widgets
+    stimulus_player, reconstruction_player : AudioPlayer
+        A/B players (``src_id``: the clip id, and the reconstruction's id).
+    retrieval_list, reconstruction_list : ClipList
     output : ipywidgets.Output
-        Shows errors raised by ``get_audio`` and ``neighbours`` (cleared at each selection).
+        Errors raised while updating (cleared at each selection).
     """
 
     selected = traitlets.Int(-1)
+    response = traitlets.Unicode("measured")
+    reconstruction = traitlets.Int(-1)
 
     def __init__(
         self,
+        study,
         embeddings,
-        genres: Sequence[str],
-        clip_ids: Sequence[str],
-        get_audio: AudioGetter,
-        neighbours: NeighbourGetter | None = None,
+        decoded=None,
+        encoder=None,
+        reconstructions=None,
         *,
+        clip_ids: Sequence[str] | None = None,
+        features=None,
         k: int = 5,
         method: str = "pca",
         title: str | None = None,
+        initial: int | str | None = 0,
+        static_fallback: bool = False,
     ):
-        if not callable(get_audio):
-            raise TypeError(f"get_audio must be callable; received {type(get_audio).__name__}.")
+        if not is_study(study):
+            raise TypeError(
+                "study must be a b2m.datasets.Study (a clips table with clip_id and genre, and "
+                f"load_audio); received {type(study).__name__}."
+            )
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k must be a positive integer; received {k!r}.")
+        self.study, self.k, self.static_fallback = study, int(k), bool(static_fallback)
+        self.embeddings = check_array(embeddings, "embeddings", ndim=2)
+        sd = self.embeddings.std(axis=0)  # neighbours on z-scored dimensions, as in the map
+        self._search = (self.embeddings - self.embeddings.mean(axis=0)) / np.where(sd > 0, sd, 1)
+        self.clip_ids, self.genres = resolve_clips(study, len(self.embeddings), clip_ids)
+        self.decoded = check_decoded(decoded)
+        feats = self.embeddings if features is None else check_array(features, "features", ndim=2)
+        if len(feats) != len(self.embeddings):
+            raise ValueError(
+                f"features must have one row per clip ({len(self.embeddings)}); received "
+                f"{len(feats)} rows."
+            )
+        self.responses = Responses(getattr(study, "responses", None), encoder, feats)
+        self.reconstructions = check_reconstructions(reconstructions)
+        self._recons: list = []
+        self._retrieved: list[dict] = []
+        self._autoplay = True
+        self._build(method, title)
+        if initial is not None:
+            self._autoplay = False
+            try:
+                self.selected = self._row_of(initial)
+            finally:
+                self._autoplay = True
+
+    # -- construction --------------------------------------------------------------------
+    def _build(self, method: str, title: str | None) -> None:
+        super().__init__(build_parts(self, method, title, height=_HEIGHT))
+        self.add_class("b2m-clip-explorer")
+        traitlets.link((self.scatter, "selected"), (self, "selected"))
+        traitlets.link((self.dropdown, "value"), (self, "selected"))
+        traitlets.link((self.response_toggle, "value"), (self, "response"))
+        self.observe(self._on_selected, names="selected")
+        self.observe(self._on_response, names="response")
+        self.observe(self._on_reconstruction, names="reconstruction")
+        self.retrieval_list.on_activate(self._on_retrieval_row)
+        self.reconstruction_list.on_activate(self.play_reconstruction)
+        # One player at a time: starting one pauses the other.
+        self.stimulus_player.observe(self._pause_other, names="playing")
+        self.reconstruction_player.observe(self._pause_other, names="playing")
+
+    @classmethod
+    def from_arrays(
+        cls,
+        embeddings,
+        genres: Sequence[str],
+        clip_ids: Sequence[str],
+        get_audio: Callable[[int], tuple[np.ndarray, int]],
+        neighbours: Callable[[int], list[dict]] | None = None,
+        **options,
+    ) -> ClipExplorer:
+        """An explorer over clips given as arrays (no brain responses, no surface).
+
+        Parameters
+        ----------
+        embeddings : array-like of shape (n_clips, n_dims)
+        genres, clip_ids : sequence of str of length n_clips
+        get_audio : callable
+            ``get_audio(index) -> (waveform, sr)``.
+        neighbours : callable, optional
+            ``neighbours(index) -> list of dict`` for the retrieval list.
+        **options
+            Keyword arguments of :class:`ClipExplorer` (``k``, ``method``, ``title``…).
+
+        Returns
+        -------
+        ClipExplorer
+        """
         if neighbours is not None and not callable(neighbours):
             raise TypeError(
                 f"neighbours must be callable or None; received {type(neighbours).__name__}."
             )
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"k must be a positive integer; received {k!r}.")
-        self.scatter = EmbeddingScatter(embeddings, genres, clip_ids, method=method, title=title)
-        self.embeddings = check_array(embeddings, "embeddings", ndim=2)
-        self.genres, self.clip_ids = self.scatter.genres, self.scatter.clip_ids
-        self.get_audio, self.neighbours, self.k = get_audio, neighbours, int(k)
-        self.output = widgets.Output(layout=widgets.Layout(max_height="240px", overflow="auto"))
-        options = [("(select a clip)", -1)] + [(c, i) for i, c in enumerate(self.clip_ids)]
-        self.dropdown = widgets.Dropdown(options=options, value=-1, description="clip")
-        self.player = AudioPlayer(title="select a clip in the map")
-        self.neighbour_list = NeighbourList(get_audio=get_audio, output=self.output)
-        self.scatter.layout = widgets.Layout(flex="1 1 60%", min_width="360px")
-        right = widgets.VBox(
-            [self.dropdown, self.player, self.neighbour_list],
-            layout=widgets.Layout(flex="0 0 380px", padding="0 0 0 12px"),
+        clips = ArrayClips(genres, clip_ids, get_audio)
+        options.setdefault("clip_ids", clips.clips["clip_id"])
+        return cls(clips, embeddings, decoded=neighbours, **options)
+
+    # -- validation ------------------------------------------------------------------------
+    def _row_of(self, clip) -> int:
+        if isinstance(clip, str):
+            rows = np.flatnonzero(self.clip_ids == clip)
+            if len(rows):
+                return int(rows[0])
+        elif isinstance(clip, (int, np.integer)) and not isinstance(clip, bool):
+            if 0 <= clip < len(self.clip_ids):
+                return int(clip)
+        raise ValueError(
+            f"initial must be a row in [0, {len(self.clip_ids)}), a clip id of the map or None; "
+            f"received {clip!r}."
         )
-        super().__init__([widgets.HBox([self.scatter, right]), self.output])
-        self.add_class("b2m-clip-explorer")
-        traitlets.link((self.scatter, "selected"), (self, "selected"))
-        traitlets.link((self.dropdown, "value"), (self, "selected"))
-        self.observe(self._on_selected, names="selected")
-        # One player at a time: starting one pauses the other.
-        self.player.observe(self._pause_other, names="playing")
-        self.neighbour_list.player.observe(self._pause_other, names="playing")
 
     @traitlets.validate("selected")
     def _valid_selected(self, proposal):
         value = proposal["value"]
-        n = len(self.scatter.coordinates)
-        if not -1 <= value < n:
+        if not -1 <= value < len(self.clip_ids):
             raise traitlets.TraitError(
-                f"selected must be -1 or an index in [0, {n}); received {value!r}."
+                f"selected must be -1 or an index in [0, {len(self.clip_ids)}); received {value!r}."
             )
         return value
 
+    @traitlets.validate("response")
+    def _valid_response(self, proposal):
+        value = proposal["value"]
+        allowed = list(self.response_toggle.options)
+        if value not in allowed:
+            hint = " ('predicted' needs an encoder)" if value in RESPONSE_KINDS else ""
+            raise traitlets.TraitError(
+                f"response must be one of {allowed}{hint}; received {value!r}."
+            )
+        return value
+
+    @traitlets.validate("reconstruction")
+    def _valid_reconstruction(self, proposal):
+        value = proposal["value"]
+        if not -1 <= value < len(self._recons):
+            raise traitlets.TraitError(
+                f"reconstruction must be -1 or a row in [0, {len(self._recons)}); received {value!r}."
+            )
+        return value
+
+    # -- reactions -------------------------------------------------------------------------
+    @property
+    def clip_id(self) -> str | None:
+        """Id of the selected clip (None when nothing is selected)."""
+        return None if self.selected < 0 else str(self.clip_ids[self.selected])
+
     def _pause_other(self, change) -> None:
         if change["new"]:
-            other = self.neighbour_list.player if change["owner"] is self.player else self.player
-            other.playing = False
+            players = (self.stimulus_player, self.reconstruction_player)
+            players[1 if change["owner"] is players[0] else 0].playing = False
 
     def _on_selected(self, change) -> None:
         index = change["new"]
         clear_errors(self.output)
+        self.reconstruction = -1
         if index < 0:
-            self.player.playing = False
-            self.neighbour_list.set_neighbours([])
+            self.stimulus_player.playing = False
+            self.retrieval_list.set_items([], title="retrieved clips")
+            self._recons = []
+            self.reconstruction_list.set_items([])
             return
-        clip_id, genre = self.clip_ids[index], self.genres[index]
-        if call_captured(self.output, self._load, index) is FAILED:
-            self.player.clear()
-            self.player.title = f"{clip_id} ({genre}): audio unavailable"
-        items = call_captured(self.output, self._neighbours_of, index)
-        self.neighbour_list.set_neighbours([] if items is FAILED else items, query=clip_id)
+        if call_captured(self.output, self._load_stimulus, index) is FAILED:
+            self.stimulus_player.clear()
+            self.stimulus_player.title = f"stimulus: {self.clip_ids[index]} (audio unavailable)"
+        if call_captured(self.output, self._show_retrieval, index) is FAILED:
+            self.retrieval_list.set_items([], title="retrieval failed (see the error below)")
+        if call_captured(self.output, self._show_reconstructions, index) is FAILED:
+            self._recons = []
+            self.reconstruction_list.set_items([], title="reconstructions: failed (see below)")
+        if self.has_surface:
+            call_captured(self.output, self._show_response, index)
 
-    def _load(self, index: int) -> None:
-        waveform, sr = self.get_audio(index)
-        title = f"{self.clip_ids[index]} ({self.genres[index]})"
-        self.player.set_audio(waveform, sr, title=title, src_id=self.clip_ids[index])
-        self.player.playing = True
+    def _load_stimulus(self, index: int) -> None:
+        clip_id = str(self.clip_ids[index])
+        waveform, sr = self.study.load_audio(clip_id)
+        title = f"stimulus: {clip_id} ({self.genres[index]})"
+        self.stimulus_player.set_audio(waveform, sr, title=title, src_id=clip_id)
+        self.stimulus_player.playing = self._autoplay
 
-    def _neighbours_of(self, index: int) -> list[dict]:
-        if self.neighbours is None:
-            raw = cosine_neighbours(self.embeddings, index, self.k, self.genres, self.clip_ids)
+    def _show_retrieval(self, index: int) -> None:
+        title, items = retrieval_for(
+            index,
+            decoded=self.decoded,
+            embeddings=self._search,
+            clip_ids=self.clip_ids,
+            genres=self.genres,
+            k=self.k,
+        )
+        self._retrieved = items
+        self.retrieval_list.set_items(retrieval_rows(items), title=title)
+
+    def _on_retrieval_row(self, row: int) -> None:
+        index = self._retrieved[row]["index"]
+        if index == self.selected:  # the clip itself was retrieved: play it again
+            self.stimulus_player.playing = True
         else:
-            raw = self.neighbours(index)
-        return check_neighbours(raw, name=f"neighbours({index})")[: self.k]
+            self.selected = index
+
+    def _show_reconstructions(self, index: int) -> None:
+        clip_id = str(self.clip_ids[index])
+        self._recons = []
+        self.reconstruction_list.set_items([], title=f"reconstructions of {clip_id}")
+        recons = reconstructions_for(self.reconstructions, clip_id)
+        self._recons = recons
+        self.reconstruction_list.set_items(reconstruction_rows(recons))
+        if recons:
+            self.reconstruction = 0
+        else:
+            self.reconstruction_player.clear()
+            self.reconstruction_player.title = f"reconstruction: none for {clip_id}"
+
+    def _on_reconstruction(self, change) -> None:
+        row = change["new"]
+        if row < 0:
+            self.reconstruction_player.playing = False
+            return
+        rec = self._recons[row]
+        call_captured(
+            self.output,
+            self.reconstruction_player.set_audio,
+            rec.audio,
+            rec.sr,
+            title=f"reconstruction: {rec.label}",
+            src_id=rec.src_id,
+        )
+        self.reconstruction_list.current = row
+
+    def play_reconstruction(self, row: int) -> None:
+        """Load reconstruction ``row`` of the selected clip into the B player and play it.
+
+        Parameters
+        ----------
+        row : int
+            Row of ``reconstruction_list``.
+        """
+        self.reconstruction = row
+        self.reconstruction_player.playing = True
+
+    def _on_response(self, change) -> None:
+        if self.selected >= 0 and self.has_surface:
+            clear_errors(self.output)
+            call_captured(self.output, self._show_response, self.selected)
+
+    def _show_response(self, index: int) -> None:
+        values, title = self.responses.surface_map(index, str(self.clip_ids[index]), self.response)
+        # A clip without a response shows the grey background only (every |0| < threshold).
+        self.surface.set_data(values, title=title, threshold=None if values.any() else 1e-9)
+
+    # -- static twin -----------------------------------------------------------------------
+    def static_figure(self):
+        """The explorer's current state as one static matplotlib figure.
+
+        Built from the static twins: :func:`b2m.plotting.plot_embeddings` (the map, the clip
+        circled), :func:`b2m.plotting.plot_surface` (the response shown),
+        :func:`b2m.plotting.plot_clip` (the stimulus) and :func:`b2m.plotting.plot_neighbours`
+        (the retrieved clips).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        return explorer_figure(self)
+
+    def _repr_mimebundle_(self, **kwargs):
+        data = super()._repr_mimebundle_(**kwargs)
+        if self.static_fallback and isinstance(data, dict):
+            data["image/png"] = figure_png(self.static_figure())
+        return data
 
 
 def view_clip_explorer(
+    study,
     embeddings,
-    genres: Sequence[str],
-    clip_ids: Sequence[str],
-    get_audio: AudioGetter,
-    neighbours: NeighbourGetter | None = None,
+    decoded=None,
+    encoder=None,
+    reconstructions=None,
     *,
-    k: int = 5,
-    method: str = "pca",
-    title: str | None = None,
+    get_audio: Callable | None = None,
+    neighbours: Callable | None = None,
+    **options,
 ) -> ClipExplorer:
-    """Explore clips: a genre-coloured embedding map linked to a player and a neighbour list.
+    """Explore a study clip by clip: map, brain response, A/B players, retrieval list.
 
     Static twin: :func:`b2m.plotting.plot_embeddings` (the map, ``highlight=`` the clip) with
-    :func:`b2m.plotting.plot_neighbours` (its neighbours).
+    :func:`b2m.plotting.plot_surface` (its response), :func:`b2m.plotting.plot_clip` and
+    :func:`b2m.plotting.plot_neighbours`; :meth:`ClipExplorer.static_figure` draws all four.
 
     Parameters
     ----------
+    study : b2m.datasets.Study
+        The clips, their audio and the subject's responses.
     embeddings : array-like of shape (n_clips, n_dims)
-        One embedding per clip.
-    genres : sequence of str of length n_clips
-        Genre of each clip.
-    clip_ids : sequence of str of length n_clips
-        Identifier of each clip.
-    get_audio : callable
-        ``get_audio(index) -> (waveform, sr)``.
-    neighbours : callable, optional
-        ``neighbours(index) -> list of dict``; default: cosine neighbours in ``embeddings``.
-    k : int, default 5
-        Number of neighbours listed.
-    method : {"pca", "tsne"}, default "pca"
-        Projection of the scatter.
-    title : str, optional
-        Scatter title.
+        One embedding per clip of ``study.clips`` (or of ``clip_ids=``).
+    decoded : DecodingResult or callable, optional
+        Source of the retrieval list (see :class:`ClipExplorer`).
+    encoder : b2m.models.Encoder or EncodingResult, optional
+        Enables the predicted response on the surface.
+    reconstructions : mapping or callable, optional
+        ``clip_id -> list of Reconstruction``, playable against the stimulus.
+    get_audio, neighbours : callable, optional
+        Only for the older array form ``view_clip_explorer(embeddings, genres, clip_ids,
+        get_audio=..., neighbours=...)`` (no responses); see :meth:`ClipExplorer.from_arrays`.
+    **options
+        ``clip_ids``, ``features``, ``k``, ``method``, ``title``, ``initial``,
+        ``static_fallback`` (see :class:`ClipExplorer`).
 
     Returns
     -------
     ClipExplorer
     """
-    return ClipExplorer(
-        embeddings, genres, clip_ids, get_audio, neighbours, k=k, method=method, title=title
-    )
+    if is_study(study):
+        if get_audio is not None or neighbours is not None:
+            raise TypeError(
+                "get_audio and neighbours belong to the array form; with a study pass "
+                "decoded= for the retrieval list."
+            )
+        return ClipExplorer(study, embeddings, decoded, encoder, reconstructions, **options)
+    # The array form: (embeddings, genres, clip_ids, get_audio, neighbours).
+    get_audio = encoder if get_audio is None else get_audio
+    neighbours = reconstructions if neighbours is None else neighbours
+    if not callable(get_audio):
+        raise TypeError(
+            "study must be a b2m.datasets.Study (a clips table with clip_id and genre, and "
+            f"load_audio), or use the array form with get_audio=; received {type(study).__name__}."
+        )
+    return ClipExplorer.from_arrays(study, embeddings, decoded, get_audio, neighbours, **options)

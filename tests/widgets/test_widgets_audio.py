@@ -92,6 +92,53 @@ def test_player_js_is_offline_and_exposes_stable_hooks():
     assert AudioPlayer._esm == source
     for hook in ("b2m-audio-player", "b2m-audio-title", "srcId", "createObjectURL", "timeupdate"):
         assert hook in source
+    # Real buttons with accessible names, a canvas for the pictures, no native controls.
+    assert 'createElement("button")' in source and "aria-label" in source
+    assert 'makeButton("b2m-audio-play"' in source and 'makeButton("b2m-audio-restart"' in source
+    assert 'createElement("canvas")' in source and "audio.controls = false" in source
+    assert "innerHTML" not in source  # titles are text, never HTML
+
+
+def test_player_sends_envelope_and_spectrogram_as_bytes(waveform):
+    from b2m_widgets._visuals import DB_RANGE
+
+    player = AudioPlayer.from_waveform(waveform, SR)
+    envelope = np.frombuffer(player._envelope, dtype="<f4").reshape(2, -1)
+    assert envelope.shape == (2, 480)
+    np.testing.assert_allclose(envelope[0].min(), waveform.min(), atol=1e-6)
+    np.testing.assert_allclose(envelope[1].max(), waveform.max(), atol=1e-6)
+    assert (envelope[0] <= envelope[1]).all()
+    bands, frames = player._spectrogram_shape
+    assert bands == 64 and 1 <= frames <= 480
+    assert len(player._spectrogram) == bands * frames
+    assert DB_RANGE == 80.0
+    assert {"_envelope", "_spectrogram", "_spectrogram_shape", "show_overview"} <= set(player.keys)
+    player.clear()
+    assert player._envelope == b"" and player._spectrogram == b""
+    quiet = AudioPlayer(show_overview=False)
+    quiet.set_audio(waveform, SR)
+    assert quiet._envelope == b"" and quiet._spectrogram_shape == [0, 0] and quiet.wav_bytes
+
+
+def test_spectrogram_puts_a_tone_in_its_band_and_envelope_follows_loudness():
+    from b2m_widgets._visuals import spectrogram_image, waveform_envelope
+
+    sr = 22050
+    t = np.arange(2 * sr) / sr
+    tone = np.sin(2 * np.pi * 1000 * t) * np.where(t < 1, 0.1, 0.8)
+    image, fmax = spectrogram_image(tone, sr, n_bands=32, n_frames=40)
+    assert image.dtype == np.uint8 and image.shape == (32, 40) and fmax == sr / 2
+    edges = np.geomspace(40, sr / 2, 33)
+    band = np.searchsorted(edges, 1000) - 1
+    assert (image.argmax(axis=0) == band).all()
+    assert image.max() == 255
+    envelope = waveform_envelope(tone, 20)
+    assert envelope[1, :10].max() < 0.11 and envelope[1, 10:].min() > 0.7
+    assert waveform_envelope(np.array([0.5, -0.5]), 480).shape == (2, 2)
+    with pytest.raises(ValueError, match="n_columns must be a positive integer"):
+        waveform_envelope(tone, 0)
+    with pytest.raises(ValueError, match="n_bands must be a positive integer"):
+        spectrogram_image(tone, sr, n_bands=1.5)
 
 
 def test_view_ab_places_two_players_side_by_side(waveform):

@@ -1,127 +1,360 @@
-"""ClipExplorer: the scatter, dropdown, player and neighbour list stay linked; errors show."""
+"""ClipExplorer: scatter ↔ surface ↔ A/B players ↔ retrieval list, driven from Python."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
+import base64
+from dataclasses import dataclass, field
 
+import numpy as np
+import pandas as pd
+import pytest
+import traitlets
+
+from b2m.datasets import ClipResponses
+from b2m.models import Encoder
+from b2m.surface import N_VERTICES
 from b2m_widgets import ClipExplorer, cosine_neighbours, view_clip_explorer
 
 SR = 8000
 GENRES = ("blues", "classical", "jazz", "metal")
+N_TRAIN, N_TEST, N_REPEATS = 12, 4, 4
+
+
+def _tone(i: int) -> np.ndarray:
+    t = np.arange(SR // 10) / SR
+    return (0.4 * np.sin(2 * np.pi * (220 + 20 * i) * t)).astype(np.float32)
+
+
+class FakeStudy:
+    """The part of b2m.datasets.Study the explorer uses, on fsaverage5, built in memory."""
+
+    def __init__(self, seed: int = 0, broken_audio: tuple[str, ...] = ()):
+        rng = np.random.default_rng(seed)
+        n = N_TRAIN + N_TEST
+        genres = [GENRES[i % 4] for i in range(n)]
+        ids = [f"{g}.{i:05d}" for i, g in enumerate(genres)]
+        self.clips = pd.DataFrame({"clip_id": ids, "genre": genres})
+        self.responses = ClipResponses(
+            train=rng.standard_normal((N_TRAIN, N_VERTICES)).astype(np.float32),
+            train_ids=np.array(ids[:N_TRAIN]),
+            train_runs=np.repeat(np.arange(4), 3),
+            test_repeats=rng.standard_normal((N_REPEATS, N_TEST, N_VERTICES)).astype(np.float32),
+            test_ids=np.array(ids[N_TRAIN:]),
+            test_runs=np.arange(N_TEST),
+        )
+        self.broken_audio = broken_audio
+        self.loaded: list[str] = []
+
+    def load_audio(self, clip_id):
+        if clip_id in self.broken_audio:
+            raise FileNotFoundError(f"clip {clip_id} missing")
+        self.loaded.append(clip_id)
+        return _tone(list(self.clips.clip_id).index(clip_id)), SR
+
+
+class FakeDecoding:
+    """Like b2m.analysis.DecodingResult: neighbours(i, k) over the test clips."""
+
+    def __init__(self, study):
+        self.test_ids = np.array(study.responses.test_ids)
+        self.asked: list[int] = []
+
+    def neighbours(self, i, k=5):
+        self.asked.append(i)
+        order = [(i + 1 + j) % len(self.test_ids) for j in range(len(self.test_ids))][:k]
+        return [
+            {"index": j, "clip_id": self.test_ids[j], "genre": "?", "score": 0.9 - 0.1 * r}
+            for r, j in enumerate(order)
+        ]
+
+
+@dataclass
+class Recon:
+    """Shaped like b2m.reconstruction.Reconstruction."""
+
+    target_clip_id: str
+    backend: str
+    rank: int
+    audio: np.ndarray
+    sr: int
+    label: str
+    similarity: float | None
+    provenance: dict = field(default_factory=dict)
 
 
 @pytest.fixture
-def clips():
-    rng = np.random.default_rng(3)
-    n = 20
-    embeddings = rng.standard_normal((n, 5))
-    genres = [GENRES[i % 4] for i in range(n)]
-    clip_ids = [f"{genres[i]}.{i:05d}" for i in range(n)]
-    return embeddings, genres, clip_ids
+def study():
+    return FakeStudy()
 
 
-def get_audio(index):
-    t = np.arange(SR // 10) / SR
-    return 0.4 * np.sin(2 * np.pi * (220 + 20 * index) * t), SR
+@pytest.fixture
+def embeddings(study):
+    return np.random.default_rng(1).standard_normal((len(study.clips), 6))
 
 
-def _error_text(explorer):
+@pytest.fixture
+def encoder(study, embeddings):
+    r = study.responses
+    train_x = embeddings[:N_TRAIN]
+    return Encoder(alphas=[1.0, 10.0], n_splits=2).fit(train_x, r.train, r.train_runs)
+
+
+def _click(figure, trace_index, point_index):
+    """Send the message the browser sends on a click (plotly's js2py points callback)."""
+    figure._js2py_pointsCallback = {
+        "event_type": "plotly_click",
+        "points": {
+            "xs": [0.0],
+            "ys": [0.0],
+            "point_indexes": [point_index],
+            "trace_indexes": [trace_index],
+        },
+    }
+
+
+def _errors(explorer):
     return "".join(o.get("text", "") for o in explorer.output.outputs)
 
 
-def test_selecting_in_the_scatter_plays_the_clip_and_lists_neighbours(clips):
-    embeddings, genres, clip_ids = clips
-    explorer = view_clip_explorer(embeddings, genres, clip_ids, get_audio, k=3)
-    assert explorer.player.src_id == "" and not explorer.neighbour_list.items
-    explorer.scatter.selected = 6
-    assert explorer.selected == 6 and explorer.dropdown.value == 6
-    assert explorer.player.src_id == clip_ids[6]
-    assert explorer.player.title == f"{clip_ids[6]} ({genres[6]})"
-    assert explorer.player.playing
-    assert len(explorer.player.wav_bytes) > 44
-    expected = cosine_neighbours(embeddings, 6, 3, genres, clip_ids)
-    assert [it["index"] for it in explorer.neighbour_list.items] == [e["index"] for e in expected]
-    assert 6 not in [it["index"] for it in explorer.neighbour_list.items]
-    assert clip_ids[6] in explorer.neighbour_list.header.value
-    assert len(explorer.neighbour_list.rows.children) == 3
-    assert explorer.scatter.figure.data[-1].x == (explorer.scatter.coordinates[6, 0],)
+def test_clicking_the_scatter_plays_the_clip_and_shows_its_measured_response(study, embeddings):
+    explorer = view_clip_explorer(study, embeddings, initial=None)
+    assert explorer.selected == -1 and explorer.stimulus_player.src_id == ""
+    _click(explorer.scatter.figure, trace_index=2, point_index=1)  # second "jazz" clip: row 6
+    assert explorer.selected == 6 == explorer.dropdown.value == explorer.scatter.selected
+    player = explorer.stimulus_player
+    assert player.src_id == "jazz.00006" == explorer.clip_id and player.playing
+    assert len(player.wav_bytes) > 44 and len(player._spectrogram) > 0
+    np.testing.assert_array_equal(explorer.surface.values, study.responses.train[6])
+    assert "training response" in explorer.surface.figure.layout.title.text
+    z = (embeddings - embeddings.mean(axis=0)) / embeddings.std(axis=0)
+    expected = cosine_neighbours(z, 6, 5, explorer.genres, explorer.clip_ids)
+    assert [it["label"] for it in explorer.retrieval_list.items] == [e["clip_id"] for e in expected]
+    assert "embedding space" in explorer.retrieval_list.title
+    assert explorer.reconstruction_player.layout.display == "none"  # no reconstructions given
     assert explorer.output.outputs == ()
 
 
-def test_dropdown_and_scatter_are_linked(clips):
-    explorer = ClipExplorer(*clips, get_audio)
-    explorer.dropdown.value = 2
-    assert explorer.scatter.selected == 2 and explorer.player.src_id == clips[2][2]
+def test_dropdown_selects_and_a_test_clip_shows_the_mean_of_its_repeats(study, embeddings):
+    explorer = ClipExplorer(study, embeddings, initial=None)
+    explorer.dropdown.value = N_TRAIN + 2
+    assert explorer.scatter.selected == N_TRAIN + 2
+    assert explorer.stimulus_player.src_id == study.clips.clip_id[N_TRAIN + 2]
+    mean = study.responses.test_repeats[:, 2].mean(axis=0)
+    np.testing.assert_allclose(explorer.surface.values, mean, rtol=1e-6)
+    assert "mean of 4 repeats" in explorer.surface.figure.layout.title.text
+    first = explorer.surface.values.copy()
+    explorer.dropdown.value = 3
+    assert not np.allclose(explorer.surface.values, first)  # the surface follows the selection
     explorer.selected = -1
-    assert explorer.scatter.selected == -1 and explorer.dropdown.value == -1
-    assert not explorer.player.playing and not explorer.neighbour_list.items
+    assert explorer.dropdown.value == -1 and not explorer.stimulus_player.playing
+    assert explorer.retrieval_list.items == []
 
 
-def test_custom_neighbours_are_listed_and_playable_one_player_at_a_time(clips):
-    embeddings, genres, clip_ids = clips
-    asked = []
+def test_a_row_of_the_retrieval_list_selects_that_clip(study, embeddings):
+    decoded = FakeDecoding(study)
+    explorer = ClipExplorer(study, embeddings, decoded, initial=N_TRAIN)  # first test clip
+    assert decoded.asked == [0]
+    assert explorer.retrieval_list.title.startswith("retrieved from the embedding decoded")
+    labels = [it["label"] for it in explorer.retrieval_list.items]
+    assert labels == list(study.responses.test_ids[[1, 2, 3, 0]])
+    assert not explorer.stimulus_player.playing  # the initial clip is shown, not played
+    explorer.retrieval_list.activate(1)  # as Enter/Space or a click on the row
+    assert explorer.clip_id == labels[1] and explorer.selected == N_TRAIN + 2
+    assert explorer.stimulus_player.src_id == labels[1] and explorer.stimulus_player.playing
+    # The browser's message for a row does the same; a stale row number is ignored.
+    explorer.retrieval_list._handle_message(None, {"type": "activate", "row": 0}, [])
+    assert explorer.clip_id == study.responses.test_ids[3]
+    explorer.retrieval_list._handle_message(None, {"type": "activate", "row": 99}, [])
+    assert explorer.clip_id == study.responses.test_ids[3]
+    explorer.selected = 0  # a training clip has no decoded embedding: cosine neighbours
+    assert "no decoded embedding" in explorer.retrieval_list.title
+    assert explorer.output.outputs == ()
 
-    def decoded_neighbours(index):
-        asked.append(index)
-        return [
-            {"index": j, "clip_id": clip_ids[j], "genre": genres[j], "score": 1.0 - 0.1 * r}
-            for r, j in enumerate(range(10))
+
+def test_predicted_and_measured_responses_toggle(study, embeddings, encoder):
+    explorer = ClipExplorer(study, embeddings, encoder=encoder, initial=N_TRAIN + 1)
+    measured = explorer.surface.values.copy()
+    explorer.response_toggle.value = "predicted"
+    assert explorer.response == "predicted"
+    expected = encoder.predict(embeddings[[N_TRAIN + 1]])[0]
+    np.testing.assert_allclose(explorer.surface.values, expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(explorer.surface.values, measured)
+    assert "predicted by the encoder (r = " in explorer.surface.figure.layout.title.text
+    explorer.selected = 2  # the toggle stays on "predicted" for the next clip
+    np.testing.assert_allclose(
+        explorer.surface.values, encoder.predict(embeddings[[2]])[0], rtol=1e-5, atol=1e-6
+    )
+    explorer.response = "measured"
+    assert explorer.response_toggle.value == "measured"
+    np.testing.assert_array_equal(explorer.surface.values, study.responses.train[2])
+
+
+def test_without_an_encoder_there_is_no_predicted_response(study, embeddings):
+    explorer = ClipExplorer(study, embeddings)
+    assert explorer.response_toggle.options == ("measured",)
+    with pytest.raises(traitlets.TraitError, match="'predicted' needs an encoder"):
+        explorer.response = "predicted"
+
+
+def test_reconstructions_are_listed_and_play_against_the_stimulus(study, embeddings):
+    target = study.clips.clip_id[N_TRAIN]
+    recons = {
+        target: [
+            Recon(target, "retrieval", 1, _tone(30), SR, "<b>jazz.00031</b>", 0.81),
+            Recon(target, "musicgen", 2, _tone(40), 16000, "generated", None),
         ]
-
-    explorer = ClipExplorer(embeddings, genres, clip_ids, get_audio, decoded_neighbours, k=4)
-    explorer.selected = 11
-    assert asked == [11]
-    assert [it["index"] for it in explorer.neighbour_list.items] == [0, 1, 2, 3]  # truncated to k
-    explorer.neighbour_list.choose(2)
-    assert explorer.neighbour_list.player.src_id == clip_ids[2]
-    assert explorer.neighbour_list.player.playing and not explorer.player.playing
-    explorer.player.playing = True
-    assert not explorer.neighbour_list.player.playing
-
-
-def test_errors_in_callbacks_appear_in_the_output_widget(clips):
-    embeddings, genres, clip_ids = clips
-
-    def broken_neighbours(index):
-        raise RuntimeError(f"decoder failed for clip {index}")
-
-    explorer = ClipExplorer(embeddings, genres, clip_ids, get_audio, broken_neighbours)
-    explorer.scatter.selected = 5  # must not raise
-    text = _error_text(explorer)
-    assert "RuntimeError: decoder failed for clip 5" in text
-    assert "Traceback" in text
-    assert explorer.output in explorer.children
-    assert explorer.player.src_id == clip_ids[5]  # the audio still loaded
-    assert explorer.neighbour_list.items == []
-
-    def bad_format(index):
-        return [{"index": 1}]
-
-    explorer = ClipExplorer(embeddings, genres, clip_ids, get_audio, bad_format)
-    explorer.selected = 3
-    assert r"neighbours(3)[0] must be a dict with keys" in _error_text(explorer)
-
-    def broken_audio(index):
-        raise FileNotFoundError(f"clip {index} missing")
-
-    explorer = ClipExplorer(embeddings, genres, clip_ids, broken_audio)
-    explorer.selected = 8
-    assert "FileNotFoundError: clip 8 missing" in _error_text(explorer)
-    assert explorer.player.src_id == "" and "audio unavailable" in explorer.player.title
-    assert len(explorer.neighbour_list.items) == 5
-    explorer.selected = 9  # a new selection shows only its own errors
-    assert "clip 9 missing" in _error_text(explorer)
-    assert "clip 8 missing" not in _error_text(explorer)
+    }
+    explorer = ClipExplorer(study, embeddings, reconstructions=recons, initial=N_TRAIN)
+    assert explorer.reconstruction_player.layout.display is None
+    rows = explorer.reconstruction_list.items
+    assert [r["label"] for r in rows] == ["<b>jazz.00031</b>", "generated"]  # text, not HTML
+    assert [r["score"] for r in rows] == ["0.810", ""]
+    b = explorer.reconstruction_player
+    assert explorer.reconstruction == 0 and not b.playing  # the first one is loaded
+    assert b.title == "reconstruction: <b>jazz.00031</b>" and b.src_id.startswith(target)
+    first = b.src_id
+    explorer.stimulus_player.playing = True
+    explorer.reconstruction_list.activate(1)
+    assert explorer.reconstruction == 1 and b.playing and b.sr == 16000 and b.src_id != first
+    assert not explorer.stimulus_player.playing  # one player at a time
+    explorer.stimulus_player.playing = True
+    assert not b.playing
+    explorer.selected = 0  # no reconstruction for this clip
+    assert explorer.reconstruction == -1 and b.src_id == "" and "none for" in b.title
+    # A callable works too.
+    explorer = ClipExplorer(study, embeddings, reconstructions=lambda c: recons.get(c, []))
+    explorer.selected = N_TRAIN
+    assert len(explorer.reconstruction_list.items) == 2
 
 
-def test_explorer_validates_inputs(clips):
-    embeddings, genres, clip_ids = clips
-    with pytest.raises(TypeError, match="get_audio must be callable"):
-        ClipExplorer(embeddings, genres, clip_ids, get_audio=None)
-    with pytest.raises(TypeError, match="neighbours must be callable or None"):
-        ClipExplorer(embeddings, genres, clip_ids, get_audio, neighbours=[1, 2])
+def test_errors_in_callbacks_are_shown_in_the_output_not_raised(study, embeddings, encoder):
+    broken = FakeStudy(broken_audio=("blues.00004",))
+
+    def failing_decoder(index):
+        raise RuntimeError(f"decoder failed for row {index}")
+
+    def failing_reconstructions(clip_id):
+        if clip_id == "blues.00004":
+            return [Recon(clip_id, "x", 1, np.zeros((2, 10)), SR, "bad", 0.5)]
+        raise KeyError(f"no generator for {clip_id}")
+
+    explorer = ClipExplorer(
+        broken,
+        embeddings,
+        failing_decoder,
+        encoder,
+        failing_reconstructions,
+        initial=None,
+    )
+    explorer.selected = 4  # must not raise
+    text = _errors(explorer)
+    assert "FileNotFoundError: clip blues.00004 missing" in text
+    assert "RuntimeError: decoder failed for row 4" in text
+    assert "reconstructions('blues.00004')[0].audio must be a 1-D array" in text
+    assert "Traceback" in text and explorer.output in explorer.children
+    assert explorer.stimulus_player.src_id == "" and "unavailable" in explorer.stimulus_player.title
+    np.testing.assert_array_equal(explorer.surface.values, broken.responses.train[4])
+    explorer.selected = 5  # a new selection shows only its own errors
+    assert "blues.00004" not in _errors(explorer)
+    assert "KeyError: 'no generator for classical.00005'" in _errors(explorer)
+    assert explorer.stimulus_player.src_id == "classical.00005"
+
+    def failing_predict(features):
+        raise ValueError("encoder exploded")
+
+    encoder.predict = failing_predict
+    explorer.response = "predicted"
+    assert "ValueError: encoder exploded" in _errors(explorer)
+
+
+def test_inputs_are_validated(study, embeddings, encoder):
+    with pytest.raises(TypeError, match=r"study must be a b2m\.datasets\.Study"):
+        ClipExplorer(embeddings, embeddings)
+    with pytest.raises(ValueError, match="embeddings has 15 rows but there are 16 clip ids"):
+        ClipExplorer(study, embeddings[:-1])
+    with pytest.raises(ValueError, match="clip_ids must be clips of the study"):
+        ClipExplorer(study, embeddings[:2], clip_ids=["blues.00000", "nope"])
     with pytest.raises(ValueError, match="k must be a positive integer"):
-        ClipExplorer(embeddings, genres, clip_ids, get_audio, k=0)
-    with pytest.raises(ValueError, match="clip_ids has 19"):
-        ClipExplorer(embeddings, genres, clip_ids[:-1], get_audio)
+        ClipExplorer(study, embeddings, k=0)
+    with pytest.raises(TypeError, match="decoded must be None, a decoding result"):
+        ClipExplorer(study, embeddings, decoded=np.zeros((4, 6)))
+    with pytest.raises(TypeError, match="encoder must have a predict"):
+        ClipExplorer(study, embeddings, encoder="ridge")
+    with pytest.raises(ValueError, match="encoder expects 6 features per clip; features has 3"):
+        ClipExplorer(study, embeddings, encoder=encoder, features=embeddings[:, :3])
+    with pytest.raises(TypeError, match="reconstructions must be a mapping"):
+        ClipExplorer(study, embeddings, reconstructions=[1, 2])
+    with pytest.raises(ValueError, match=r"initial must be a row in \[0, 16\), a clip id"):
+        ClipExplorer(study, embeddings, initial="rock.99999")
+    with pytest.raises(ValueError, match="received 16"):
+        ClipExplorer(study, embeddings, initial=16)
+    explorer = ClipExplorer(study, embeddings, initial="jazz.00002")
+    assert explorer.selected == 2
+    with pytest.raises(traitlets.TraitError, match=r"selected must be -1 or an index in \[0, 16\)"):
+        explorer.selected = 16
+    with pytest.raises(traitlets.TraitError, match="reconstruction must be -1 or a row"):
+        explorer.reconstruction = 0
+    with pytest.raises(TypeError, match="get_audio and neighbours belong to the array form"):
+        view_clip_explorer(study, embeddings, get_audio=lambda i: (_tone(i), SR))
+
+
+def test_the_array_form_still_works_without_a_surface(study, embeddings):
+    ids, genres = list(study.clips.clip_id), list(study.clips.genre)
+
+    def neighbours(index):
+        return [{"index": 0, "clip_id": ids[0], "genre": genres[0], "score": 0.5}]
+
+    explorer = view_clip_explorer(
+        embeddings, genres, ids, get_audio=lambda i: (_tone(i), SR), neighbours=neighbours
+    )
+    assert not explorer.has_surface and explorer.surface.layout.display == "none"
+    assert explorer.selected == 0 and explorer.stimulus_player.src_id == ids[0]
+    explorer.selected = 3
+    assert [it["label"] for it in explorer.retrieval_list.items] == [ids[0]]
+    with pytest.raises(TypeError, match=r"study must be a b2m\.datasets\.Study"):
+        view_clip_explorer("not a study", embeddings)
+
+
+def test_static_twin_and_png_fallback(study, embeddings):
+    explorer = ClipExplorer(study, embeddings, initial=3, static_fallback=True)
+    fig = explorer.static_figure()
+    titles = [ax.get_title() for ax in fig.get_axes()]
+    assert "selected: metal.00003" in titles
+    assert any("left lateral" in t for t in titles)  # the surface twin
+    assert any(t.startswith("nearest clips to metal.00003") for t in titles)
+    bundle = explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
+    assert "image/png" not in ClipExplorer(study, embeddings)._repr_mimebundle_()
+
+
+@pytest.mark.slow
+def test_explorer_on_the_simulated_study_with_real_results(study_home):
+    from b2m.analysis import decode_study, encode_study, study_embeddings
+    from b2m.datasets import load_study
+
+    real = load_study("simulated", "sub-001", data_home=study_home)
+    embeddings = study_embeddings(real, "genre")
+    decoding = decode_study(real, "genre")
+    encoding = encode_study(real, "genre", n_permutations=0)
+    explorer = view_clip_explorer(real, embeddings, decoding, encoding)
+    row = int(real.clip_indices([real.responses.test_ids[5]])[0])
+    explorer.selected = row
+    assert explorer.retrieval_list.title.startswith("retrieved from the embedding decoded")
+    expected = [n["clip_id"] for n in decoding.neighbours(5, 5)]
+    assert [it["label"] for it in explorer.retrieval_list.items] == expected
+    np.testing.assert_allclose(explorer.surface.values, real.responses.test[5], rtol=1e-5)
+    explorer.response = "predicted"
+    predicted = encoding.encoder.predict(embeddings[[row]])[0]
+    np.testing.assert_allclose(explorer.surface.values, predicted, rtol=1e-5, atol=1e-6)
+    assert explorer.output.outputs == ()
+
+
+def test_a_clip_without_a_response_shows_the_background_only(study, embeddings):
+    study.responses.train_ids = np.array(["elsewhere", *study.responses.train_ids[1:]])
+    explorer = ClipExplorer(study, embeddings, initial=1)
+    explorer.selected = 0
+    assert explorer.surface.figure.layout.title.text == "blues.00000: no response"
+    intensity = np.concatenate([np.asarray(t.intensity) for t in explorer.surface.figure.data[:2]])
+    assert (intensity < 0.5).all()  # the grey sulcal background, no data colour
+    assert explorer.output.outputs == ()

@@ -25,11 +25,15 @@ NOTEBOOKS = (
     "01_dataset_tour.ipynb",
     "02_embeddings.ipynb",
     "03_decoding.ipynb",
+    "04_reconstruction.ipynb",
     "05_encoding_maps.ipynb",
     "06_text_vs_music.ipynb",
 )
 #: Feature spaces decoded by default; "sentence-minilm" needs the [text] extra.
 DEFAULT_SPACES = ("acoustic", "genre", "text-lsa", "sentence-minilm")
+#: Reconstruction backends of the demo (no weights): retrieval from the study's clips with the
+#: target left out, and generation with the simulator's synthesiser.
+RECONSTRUCTION_BACKENDS = ("retrieval", "synth")
 
 
 def _available_spaces(spaces) -> list[str]:
@@ -127,6 +131,7 @@ def run_demo(
         Execute the notebooks too.
     """
     from b2m.analysis import (
+        combine_text_music,
         compare_text_music,
         decoding_records,
         decoding_table,
@@ -157,8 +162,13 @@ def run_demo(
             if get_feature_space(sp).modality == "audio"
         }
     with _step(timings, "decoding"):
-        table = decoding_table([studies[s] for s in subjects], spaces, n_permutations=200)
+        table, fits = decoding_table(
+            [studies[s] for s in subjects], spaces, n_permutations=200, return_results=True
+        )
         summary["decoding"] = decoding_records(table)
+    if "acoustic" in spaces:
+        with _step(timings, "reconstruction"):
+            summary["reconstruction"] = _reconstruction_rows(studies, fits)
     with _step(timings, "encoding"):
         enc = []
         for s in subjects:
@@ -172,9 +182,11 @@ def run_demo(
         summary["encoding"] = enc
     if "text-lsa" in spaces:
         with _step(timings, "text vs music"):
-            summary["text_vs_music"] = [
-                compare_text_music(studies[s], "acoustic", "text-lsa").summary() for s in subjects
-            ]
+            tvm = [compare_text_music(studies[s], "acoustic", "text-lsa") for s in subjects]
+            summary["text_vs_music"] = [r.summary() for r in tvm]
+            if len(tvm) > 1:  # one group map on fsaverage5 (means, Stouffer-combined p-values)
+                gains = first.ground_truth["gains"]
+                summary["text_vs_music"].append(combine_text_music(tvm, gains=gains).summary())
     if notebooks:
         if data_home is not None:  # the notebook kernels inherit the data home
             os.environ["B2M_DATA"] = str(Path(data_home).resolve())
@@ -186,6 +198,19 @@ def run_demo(
     save_json(out_dir / "summary.json", summary)
     print(format_summary(summary))
     return summary
+
+
+def _reconstruction_rows(studies: dict, fits: dict) -> list[dict]:
+    """Reconstruct every subject's 60 test clips from the acoustic decoding and evaluate them."""
+    from b2m.reconstruction import evaluate_reconstructions, reconstruct_study
+
+    rows = []
+    for subject, study in studies.items():
+        decoding = fits[(subject, "acoustic", None)]
+        recs = reconstruct_study(study, decoding, RECONSTRUCTION_BACKENDS)
+        evaluation = evaluate_reconstructions(recs, study, "acoustic", decoded=decoding)
+        rows.extend(evaluation.to_records())
+    return rows
 
 
 def format_summary(summary: dict) -> str:
@@ -206,6 +231,23 @@ def format_summary(summary: dict) -> str:
     lines.append(
         "\nMean over subjects (top-1/top-5 among 60; chance 0.017/0.083)\n" + means.to_string()
     )
+    if summary.get("reconstruction"):
+        rec = pd.DataFrame(summary["reconstruction"])
+        wide = rec.pivot_table(
+            index="subject",
+            columns="backend",
+            values=["identification", "genre_agreement"],
+            sort=False,
+        )
+        order = list(dict.fromkeys(rec["backend"]))
+        wide = wide.reindex(columns=["identification", "genre_agreement"], level=0)
+        wide = wide.reindex(columns=order, level=1)
+        lines.append(
+            "\nReconstruction from the acoustic decoding (60 test clips; reconstructions embedded "
+            "with the stimuli's features;\nidentification chance 0.5, genre agreement chance "
+            "0.1; retrieval leaves the target out of the 540-clip library)"
+        )
+        lines.append(wide.round(3).to_string())
     for sp, acc in summary.get("genre_classification", {}).items():
         lines.append(f"\nGenre classification of the stimuli ({sp} features, 5-fold CV): {acc:.3f}")
     enc = pd.DataFrame(summary["encoding"])
@@ -216,9 +258,18 @@ def format_summary(summary: dict) -> str:
     if summary.get("text_vs_music"):
         tvm = pd.DataFrame(summary["text_vs_music"])
         keep = ["subject", "dice_music_vs_text", "dice_planted_vertex_union"]
-        keep += ["dice_planted_region_union", "dice_planted_region_dominant_shared"]
-        lines.append("\nText vs music (acoustic vs text-lsa): Dice of significant maps")
-        lines.append(tvm[[c for c in keep if c in tvm]].round(3).to_string(index=False))
+        keep += ["dice_planted_region_union"]
+        keep += [f"dice_planted_region_dominant_{p}" for p in ("unique_music", "unique_text")]
+        keep += ["dice_planted_region_dominant_shared"]
+        table = tvm[[c for c in keep if c in tvm]].rename(
+            columns=lambda c: c.replace("dice_planted_", "").replace("dice_", "")
+        )
+        lines.append(
+            "\nText vs music (acoustic vs text-lsa): Dice of the significant maps with each other "
+            "and with the planted regions\n(vertex/region level; 'dominant X': regions where "
+            "partition X is the largest vs where its planted component is)"
+        )
+        lines.append(table.round(3).to_string(index=False))
     lines.append(
         "\nWall time (s): " + ", ".join(f"{k} {v:.1f}" for k, v in summary["timings_s"].items())
     )

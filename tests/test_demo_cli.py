@@ -23,8 +23,17 @@ def test_demo_summary(study_home, tmp_path, capsys):
     enc = on_disk["encoding"][0]
     assert enc["best_region_mean_r"] > enc["outside_mean_r"]
     assert {"simulate study", "decoding", "encoding", "total"} <= set(on_disk["timings_s"])
+    rec = {row["backend"]: row for row in on_disk["reconstruction"]}
+    assert set(rec) == {"retrieval", "synth", "decoded", "random training clip"}
+    for backend in ("retrieval", "synth"):
+        assert rec[backend]["subject"] == "sub-001" and rec[backend]["n"] == 60
+        assert 0.7 < rec[backend]["identification"] <= 1.0
+        assert rec[backend]["genre_agreement"] > 0.4
+    assert abs(rec["random training clip"]["identification"] - 0.5) < 0.05
+    assert "reconstruction" in on_disk["timings_s"]
     text = capsys.readouterr().out
     assert "Identification accuracy" in text and "Genre classification" in text
+    assert "Reconstruction from the acoustic decoding" in text
     assert "Text vs music" in text
     assert format_summary(summary) in text
 

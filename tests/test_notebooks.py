@@ -12,6 +12,7 @@ NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
 EXPECTED_OUTPUT = {
     "01_dataset_tour": "unique_clips",
     "02_embeddings": "same-genre neighbours",
+    "04_reconstruction": "genre_agreement",
 }
 
 

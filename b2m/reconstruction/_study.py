@@ -1,0 +1,135 @@
+"""Reconstructors built for one study's decoding: what the notebooks and the demo call."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from b2m._utils._validation import check_choice
+from b2m.reconstruction._base import Reconstructor
+from b2m.reconstruction._musicgen import MusicGenReconstructor
+from b2m.reconstruction._readout import study_attributes
+from b2m.reconstruction._retrieval import RetrievalReconstructor, study_library
+from b2m.reconstruction._synth import SynthReconstructor
+
+__all__ = ["BACKENDS", "make_reconstructor", "reconstruct_study"]
+
+#: Backends :func:`make_reconstructor` knows.
+BACKENDS = ("retrieval", "synth", "musicgen")
+
+
+def _check_decoding(decoding) -> None:
+    if not all(hasattr(decoding, a) for a in ("decoder", "decoded", "test_ids", "space")):
+        raise TypeError(
+            "decoding must be a b2m.analysis.DecodingResult (from decode_study); received "
+            f"{type(decoding).__name__}."
+        )
+
+
+def make_reconstructor(backend: str, study, decoding, **params) -> Reconstructor:
+    """A reconstructor for a study's decoded embeddings, fitted on its training clips only.
+
+    Everything lives in the decoder's standardised embedding space (the space of
+    ``decoding.decoded``): the training clips' embeddings and the library are standardised
+    with the decoder's training statistics.
+
+    Parameters
+    ----------
+    backend : {"retrieval", "synth", "musicgen"}
+        ``"retrieval"``: :class:`RetrievalReconstructor` over all the study's clips
+        (:func:`study_library`), leaving each target out. ``"synth"``:
+        :class:`SynthReconstructor` fitted on the training clips' attributes (simulated
+        study). ``"musicgen"``: :class:`MusicGenReconstructor` fitted on the training clips'
+        captions (or attributes, ``prompt="attributes"``).
+    study : b2m.datasets.Study
+    decoding : b2m.analysis.DecodingResult
+        From :func:`b2m.analysis.decode_study` on this study (feature space parameters at
+        their defaults).
+    **params
+        Passed to the backend's constructor.
+
+    Returns
+    -------
+    Reconstructor
+    """
+    from b2m.analysis import study_embeddings
+
+    check_choice(backend, "backend", BACKENDS)
+    _check_decoding(decoding)
+    transform = decoding.decoder.transform_embeddings
+    if backend == "retrieval":
+        library = study_library(study, decoding.space, transform=transform)
+        return RetrievalReconstructor(library, study.load_audio, source=study.key, **params)
+    train_ids = [str(c) for c in study.responses.train_ids]
+    emb = study_embeddings(study, decoding.space, progressbar=False)
+    train = np.asarray(transform(emb[study.clip_indices(train_ids)]), dtype=np.float64)
+    if backend == "synth":
+        rec = SynthReconstructor(**params)
+        return rec.fit(train, study_attributes(study, train_ids), clip_ids=train_ids)
+    rec = MusicGenReconstructor(**params)
+    if rec.params["prompt"] == "attributes":
+        return rec.fit(train, attributes=study_attributes(study, train_ids), clip_ids=train_ids)
+    captions = study.clips["caption"].to_numpy()[study.clip_indices(train_ids)].tolist()
+    return rec.fit(train, captions=captions, clip_ids=train_ids)
+
+
+def reconstruct_study(
+    study,
+    decoding,
+    backends=("retrieval", "synth"),
+    *,
+    k: int = 1,
+    clip_ids=None,
+    params: dict | None = None,
+) -> dict:
+    """Reconstruct a study's decoded test clips with several backends.
+
+    Parameters
+    ----------
+    study : b2m.datasets.Study
+    decoding : b2m.analysis.DecodingResult
+    backends : sequence of str, default ("retrieval", "synth")
+        Names of :data:`BACKENDS`.
+    k : int, default 1
+        Reconstructions per test clip.
+    clip_ids : sequence of str, optional
+        Test clips to reconstruct (default all, in ``decoding.test_ids`` order).
+    params : dict, optional
+        Per backend, constructor parameters, e.g. ``{"synth": {"seed": 1}}``.
+
+    Returns
+    -------
+    dict of str to list of list of Reconstruction
+        Per backend, ``result[backend][i][r]`` for the ``i``-th requested clip.
+    """
+    _check_decoding(decoding)
+    backends = [backends] if isinstance(backends, str) else list(backends)
+    if not backends:
+        raise ValueError(f"backends must name at least one of {list(BACKENDS)}; received [].")
+    for b in backends:
+        check_choice(b, "backends", BACKENDS)
+    params = dict(params or {})
+    extra = sorted(set(params) - set(backends))
+    if extra:
+        raise ValueError(
+            f"params must be keyed by the requested backends {backends}; received {extra}."
+        )
+    ids = [str(c) for c in decoding.test_ids]
+    rows = list(range(len(ids)))
+    if clip_ids is not None:
+        if isinstance(clip_ids, str):
+            raise TypeError("clip_ids must be a sequence of str; received a single str.")
+        pos = {c: i for i, c in enumerate(ids)}
+        unknown = [c for c in clip_ids if c not in pos]
+        if unknown:
+            raise ValueError(
+                f"clip_ids must be test clips of the decoding; received unknown {unknown[:3]}."
+            )
+        rows = [pos[c] for c in clip_ids]
+    decoded = np.asarray(decoding.decoded)[rows]
+    targets = [ids[i] for i in rows]
+    return {
+        b: make_reconstructor(b, study, decoding, **params.get(b, {})).reconstruct(
+            decoded, targets, k=k
+        )
+        for b in backends
+    }

@@ -1,0 +1,166 @@
+"""The Reconstruction record, the Reconstructor base and retrieval (no study needed)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from b2m.models import LibraryIndex
+from b2m.reconstruction import (
+    Reconstruction,
+    Reconstructor,
+    RetrievalReconstructor,
+    SynthReconstructor,
+    as_neighbour_items,
+)
+
+
+def _rec(**kw):
+    base = dict(target_clip_id="t1", backend="x", rank=0, audio=np.zeros(10), sr=8000, label="lbl")
+    return Reconstruction(**(base | kw))
+
+
+def test_reconstruction_record_is_normalised_and_json_ready():
+    rec = _rec(
+        audio=np.arange(8000, dtype=np.float64) / 8000,
+        similarity=np.float32(0.5),
+        provenance={"seed": np.int64(3), "ids": np.array(["a", "b"]), "p": {"x": np.float32(1)}},
+    )
+    assert rec.audio.dtype == np.float32 and rec.audio.ndim == 1
+    assert rec.similarity == 0.5 and type(rec.similarity) is float
+    assert rec.provenance == {"seed": 3, "ids": ["a", "b"], "p": {"x": 1.0}}
+    d = rec.to_dict()
+    assert d["n_samples"] == 8000 and d["duration"] == 1.0 and "audio" not in d
+    json.dumps(d)
+    assert "audio" not in repr(rec)
+
+
+@pytest.mark.parametrize(
+    ("kw", "error", "match"),
+    [
+        ({"audio": np.zeros((2, 5))}, ValueError, "audio must be a 1-D array; received shape"),
+        ({"audio": [0.0, np.nan]}, ValueError, "audio must be finite; received 1 NaN"),
+        ({"sr": 0}, ValueError, "sr must be a positive integer"),
+        ({"rank": -1}, ValueError, "rank must be an int >= 0; received -1"),
+        ({"target_clip_id": ""}, TypeError, "target_clip_id must be a non-empty str"),
+        ({"similarity": float("inf")}, ValueError, "similarity must be finite or None"),
+        ({"provenance": {"f": object()}}, TypeError, "provenance must be JSON-serialisable"),
+    ],
+)
+def test_reconstruction_bad_fields(kw, error, match):
+    with pytest.raises(error, match=match):
+        _rec(**kw)
+
+
+def test_reconstructor_is_abstract():
+    with pytest.raises(TypeError, match="Reconstructor is abstract"):
+        Reconstructor()
+
+
+def test_neighbour_items_format():
+    recs = [
+        _rec(similarity=0.9, provenance={"source_clip_id": "jazz.1", "genre": "jazz"}),
+        _rec(rank=1, label="generated rock", provenance={"genre": "rock"}),
+    ]
+    items = as_neighbour_items(recs)
+    assert items == [
+        {"index": 0, "clip_id": "jazz.1", "genre": "jazz", "score": 0.9},
+        {"index": 1, "clip_id": "generated rock", "genre": "rock", "score": 0.0},
+    ]
+    with pytest.raises(TypeError, match=r"reconstructions\[0\] must be a Reconstruction"):
+        as_neighbour_items(["x"])
+
+
+# -- retrieval -------------------------------------------------------------------------------
+
+
+def test_retrieval_top_k_by_cosine_with_similarities(toy_library):
+    index, emb, ids, load_audio, calls = toy_library
+    rec = RetrievalReconstructor(index, load_audio, exclude_self=False)
+    queries = emb[[3, 7]] * 5.0  # scale does not matter for cosine
+    out = rec.reconstruct(queries, ["q1", "q2"], k=3)
+    unit = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+    for q, row in zip((3, 7), out, strict=True):
+        expected = np.argsort(-(unit @ unit[q]))[:3]
+        assert [r.provenance["source_clip_id"] for r in row] == [ids[j] for j in expected]
+        assert row[0].similarity == pytest.approx(1.0, abs=1e-6)
+        sims = [r.similarity for r in row]
+        assert sims == sorted(sims, reverse=True)
+        assert [r.rank for r in row] == [0, 1, 2]
+        assert all(r.backend == "retrieval" and r.sr == 8000 for r in row)
+    assert out[0][0].label == "retrieved clip03 (rock)"
+    # audio is loaded lazily: only for the 2 x 3 clips returned
+    assert len(calls) == 6
+    assert out[0][0].audio[0] == pytest.approx(0.04)
+
+
+def test_retrieval_leaves_the_target_out(toy_library):
+    index, emb, ids, load_audio, _ = toy_library
+    rec = RetrievalReconstructor(index, load_audio)
+    out = rec.reconstruct(emb, ids, k=19)  # every clip queried with its own embedding
+    for target, row in zip(ids, out, strict=True):
+        returned = [r.provenance["source_clip_id"] for r in row]
+        assert target not in returned and len(set(returned)) == 19
+        assert row[0].provenance["excluded_target"] is True
+    with pytest.raises(ValueError, match=r"k must be at most the number of library clips other"):
+        rec.reconstruct(emb[:1], ids[:1], k=20)
+
+
+def test_retrieval_leaves_out_every_copy_of_the_target():
+    rng = np.random.default_rng(1)
+    emb = rng.normal(size=(6, 4))
+    emb = np.vstack([emb, emb[0] + 1e-3, emb[0] + 2e-3])  # two more copies of clip "a"
+    ids = ["a", "b", "c", "d", "e", "f", "a", "a"]
+    index = LibraryIndex(emb, pd.DataFrame({"clip_id": ids}), backend="numpy")
+    rec = RetrievalReconstructor(index, lambda c: (np.ones(4), 100))
+    out = rec.reconstruct(emb[:1], ["a"], k=5)
+    assert [r.provenance["source_clip_id"] for r in out[0]].count("a") == 0
+
+
+def test_retrieval_bad_inputs(toy_library):
+    index, emb, ids, load_audio, _ = toy_library
+    rec = RetrievalReconstructor(index, load_audio)
+    with pytest.raises(
+        ValueError, match=r"decoded_embeddings must have 6 columns .* received shape \(2, 5\)"
+    ):
+        rec.reconstruct(emb[:2, :5], ids[:2])
+    bad = emb[:2].copy()
+    bad[1, 2] = np.nan
+    with pytest.raises(ValueError, match="decoded_embeddings must be finite; received 1 NaN"):
+        rec.reconstruct(bad, ids[:2])
+    with pytest.raises(ValueError, match="k must be a positive integer; received 0"):
+        rec.reconstruct(emb[:2], ids[:2], k=0)
+    with pytest.raises(ValueError, match=r"one id per decoded embedding \(2\); received 1"):
+        rec.reconstruct(emb[:2], ids[:1])
+    with pytest.raises(
+        TypeError, match="target_clip_ids must be a sequence of str; received a single"
+    ):
+        rec.reconstruct(emb[:1], "clip00")
+    with pytest.raises(ValueError, match="decoded_embeddings must be a 2-D array"):
+        rec.reconstruct(emb[0], ids[:1])
+
+
+def test_retrieval_bad_construction(toy_library):
+    index, emb, ids, load_audio, _ = toy_library
+    with pytest.raises(TypeError, match=r"library must be a b2m\.models\.LibraryIndex"):
+        RetrievalReconstructor(emb, load_audio)
+    no_ids = LibraryIndex(emb, pd.DataFrame({"name": ids}))
+    with pytest.raises(ValueError, match=r"metadata with a 'clip_id' column .* \['name'\]"):
+        RetrievalReconstructor(no_ids, load_audio)
+    with pytest.raises(TypeError, match="load_audio must be callable"):
+        RetrievalReconstructor(index, "audio/")
+    rec = RetrievalReconstructor(index, lambda c: np.zeros(3))
+    with pytest.raises(TypeError, match=r"load_audio\('clip.*'\) must return \(waveform, sr\)"):
+        rec.reconstruct(emb[:1], ["q"])
+
+
+def test_unfitted_synth_says_what_to_do():
+    with pytest.raises(RuntimeError, match="not fitted; call fit"):
+        SynthReconstructor().reconstruct(np.zeros((1, 3)), ["t"])
+    with pytest.raises(ValueError, match="n_candidates must be an integer >= 1; received 0"):
+        SynthReconstructor(n_candidates=0)
+    with pytest.raises(ValueError, match=r"duration must be a number of seconds > 4.0"):
+        SynthReconstructor(duration=3)

@@ -72,12 +72,32 @@ def add_study_options(parser, *, subject: bool = True) -> None:
         help=f"simulated study: SNR (default {DEFAULT_SNR})",
     )
     real = parser.add_argument_group("real data (--dataset ds003720 only)")
-    real.add_argument("--bids-root", default=None, metavar="DIR", help="the BIDS tree of ds003720")
     real.add_argument(
-        "--derivatives", default=None, metavar="DIR", help="fMRIPrep derivatives (optional)"
+        "--bids-root",
+        default=None,
+        metavar="DIR",
+        help="the BIDS tree of ds003720 (default <data home>/ds003720)",
     )
-    real.add_argument("--gtzan-dir", default=None, metavar="DIR", help="your copy of GTZAN")
-    real.add_argument("--captions", default=None, metavar="PATH", help="the clips' captions")
+    real.add_argument(
+        "--derivatives",
+        default=None,
+        metavar="KIND",
+        help="which runs to read: raw (default; native voxels), fmriprep-fsaverage5 or "
+        "fmriprep-mni (fMRIPrep outputs in <bids-root>/derivatives/fmriprep; fsaverage5 surface)",
+    )
+    real.add_argument(
+        "--gtzan-dir",
+        default=None,
+        metavar="DIR",
+        help="your copy of GTZAN (default $B2M_GTZAN, else <data home>/gtzan if present)",
+    )
+    real.add_argument(
+        "--captions",
+        default=None,
+        metavar="PATH",
+        help="the clips' captions (default: the file in <data home>/brain2music_captions/ "
+        "if present)",
+    )
 
 
 def check_space(name: str):

@@ -1,9 +1,11 @@
 """The real study (ds003720) as a :class:`b2m.datasets.Study`: responses, clips, audio, captions.
 
 Audio is GTZAN, which b2m cannot redistribute: point to a local copy with ``gtzan_dir`` or the
-``B2M_GTZAN`` environment variable (``<data home>/gtzan`` is used when it exists). Captions (Brain2Music's, one per clip) come from a file
-given as ``captions``. Both are optional: without them the study loads, captions are empty
-strings and :meth:`Study.load_audio` says how to point to GTZAN.
+``B2M_GTZAN`` environment variable (``<data home>/gtzan`` is used when it exists). Captions
+(Brain2Music's, one per clip) come from a file given as ``captions`` (the data manifest's
+default folder, ``<data home>/brain2music_captions``, is used when it exists). Both are
+optional: without them the study loads, captions are empty strings and
+:meth:`Study.load_audio` says how to point to GTZAN.
 """
 
 from __future__ import annotations
@@ -42,6 +44,14 @@ def clips_from_schedule(schedule: pd.DataFrame) -> pd.DataFrame:
     )
     clips["caption"] = ""
     return clips
+
+
+def gtzan_key(stimuli) -> str:
+    """Suffix of the study key naming the GTZAN copy (audio features are cached by key)."""
+    import hashlib
+
+    where = f"{Path(stimuli.root).resolve()}|{getattr(stimuli, 'layout', '')}"
+    return f"-gtzan-{hashlib.sha256(where.encode()).hexdigest()[:8]}"
 
 
 def _attach_captions(clips: pd.DataFrame, captions) -> str:
@@ -87,6 +97,12 @@ def load_real_study(
         progressbar=progressbar,
     )
     clips = clips_from_schedule(loaded.schedule)
+    if captions is None:
+        from b2m.datasets._manifest import load_manifest
+
+        entry = load_manifest().dataset("brain2music_captions")
+        folder = home / (entry.default_dir or "brain2music_captions")
+        captions = folder if folder.is_dir() else None
     key = "ds003720"
     if captions is not None:
         key += f"-captions-{_attach_captions(clips, captions)}"
@@ -99,6 +115,7 @@ def load_real_study(
         from b2m.datasets._gtzan import GTZANStimuli
 
         stimuli = GTZANStimuli(Path(gtzan_dir).expanduser())
+        key += gtzan_key(stimuli)
     return Study(
         dataset="ds003720",
         subject=loaded.subject,

@@ -71,14 +71,14 @@ def _parse_clip_id(value) -> str | None:
     return make_clip_id(genre, int(match.group("track"))) if genre in GENRES else None
 
 
-def _default_location() -> tuple[Path, str]:
+def _default_location(data_home=None) -> tuple[Path, str]:
     entry = load_manifest().dataset("brain2music_captions")
-    folder = get_data_home(create=False) / (entry.default_dir or "brain2music_captions")
+    folder = get_data_home(data_home, create=False) / (entry.default_dir or "brain2music_captions")
     return folder, entry.homepage
 
 
-def _not_found(path: Path, why: str) -> FileNotFoundError:
-    folder, homepage = _default_location()
+def _not_found(path: Path, why: str, data_home=None) -> FileNotFoundError:
+    folder, homepage = _default_location(data_home)
     return FileNotFoundError(
         f"path must be the Brain2Music caption file (CSV, TSV, JSON or JSON Lines); {why}. "
         f"b2m does not download it (Kaggle needs an account): get it from {homepage} "
@@ -88,26 +88,30 @@ def _not_found(path: Path, why: str) -> FileNotFoundError:
     )
 
 
-def _resolve(path, language: str) -> Path:
+def _resolve(path, language: str, data_home=None) -> Path:
     if path is None:
-        folder, _ = _default_location()
+        folder, _ = _default_location(data_home)
         if not folder.exists():
-            raise _not_found(folder, f"nothing was given and {str(folder)!r} does not exist")
+            raise _not_found(
+                folder, f"nothing was given and {str(folder)!r} does not exist", data_home
+            )
         path = folder
     elif isinstance(path, str) and re.match(r"^[a-z]+://", path):
-        raise _not_found(Path(path), f"received the URL {path!r}; give a local file")
+        raise _not_found(Path(path), f"received the URL {path!r}; give a local file", data_home)
     path = Path(path).expanduser()
     if path.is_file():
         return path
     if not path.exists():
-        raise _not_found(path, f"received {str(path)!r}, which does not exist")
+        raise _not_found(path, f"received {str(path)!r}, which does not exist", data_home)
     found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _SUFFIXES)
     if len(found) > 1:
         token = {"en": ("en", "english"), "ja": ("ja", "jp", "japanese")}[language]
         tagged = [p for p in found if set(re.split(r"[^a-z]+", p.stem.lower())) & set(token)]
         found = tagged if len(tagged) == 1 else found
     if not found:
-        raise _not_found(path, f"the folder {str(path)!r} holds no {'/'.join(_SUFFIXES)} file")
+        raise _not_found(
+            path, f"the folder {str(path)!r} holds no {'/'.join(_SUFFIXES)} file", data_home
+        )
     if len(found) > 1:
         names = [str(p.relative_to(path)) for p in found[:10]]
         raise CaptionError(
@@ -223,6 +227,7 @@ def load_captions(
     genre_column: str | None = None,
     track_column: str | None = None,
     caption_column: str | None = None,
+    data_home: str | os.PathLike | None = None,
 ) -> pd.Series:
     """Read clip captions (the Brain2Music release or a user's own table).
 
@@ -250,6 +255,8 @@ def load_captions(
         Column of captions. Default for ``"en"``: the first of ``caption_en``, ``english``,
         ..., ``caption``, ``text``, ``description`` present; for ``"ja"``: ``caption_ja``,
         ``japanese``, ...
+    data_home : str or path-like, optional
+        Where the default location is (:func:`b2m.get_data_home`).
 
     Returns
     -------
@@ -271,7 +278,7 @@ def load_captions(
         If ``clips`` is neither a clip table nor an iterable of ids.
     """
     check_choice(language, "language", tuple(_CAPTION_NAMES))
-    file = _resolve(path, language)
+    file = _resolve(path, language, data_home)
     table = _read_table(file)
     columns = {_norm(c): c for c in table.columns}
     caption_col = _pick(columns, caption_column, _CAPTION_NAMES[language], "caption_column", file)

@@ -275,9 +275,11 @@ def load_study(
         ds003720 volume data only: the brain mask (see ``load_ds003720_responses``).
     gtzan_dir : str or path-like, optional
         ds003720 only: local GTZAN copy for :meth:`Study.load_audio` (default: the
-        ``B2M_GTZAN`` environment variable; without either, the study loads without audio).
+        ``B2M_GTZAN`` environment variable, else ``<data home>/gtzan`` when it exists;
+        without any, the study loads without audio).
     captions : str or path-like, optional
-        ds003720 only: Brain2Music's caption file (default: empty captions).
+        ds003720 only: Brain2Music's caption file (default: the file in
+        ``<data home>/brain2music_captions/`` when that folder exists, else empty captions).
     progressbar : bool, default True
         ds003720 only: show progress while reading runs.
 

@@ -123,12 +123,16 @@ def make_raw_tree(
     compress: bool = False,
     runs=None,
     confound_amplitude: float = 0.0,
+    patterns=None,
 ) -> Planted:
     """A raw ds003720 tree: int16 NIfTI (a box-shaped 'brain' at ~1000, background ~30).
 
     ``runs`` restricts the (task, run) pairs written (default: all 18). With
     ``confound_amplitude > 0``, a random walk is added to every brain voxel (per-voxel gain)
     and written as ``trans_x`` in fMRIPrep confounds tables under ``derivatives/fmriprep``.
+    ``patterns`` (540, *shape), in the order of ``Planted.clip_ids``, replaces the random
+    planted responses (e.g. responses driven by the clips' audio); voxels outside the box
+    brain are ignored.
     """
     root = Path(root)
     rng = np.random.default_rng(seed)
@@ -140,7 +144,10 @@ def make_raw_tree(
     schedule = load_schedule()
     ids = list(dict.fromkeys(schedule.loc[~schedule["is_lead_in"], "clip_id"]))
     index = {c: i for i, c in enumerate(ids)}
-    patterns = rng.normal(0, amplitude, (len(ids), *shape)) * brain
+    if patterns is None:
+        patterns = rng.normal(0, amplitude, (len(ids), *shape)) * brain
+    else:
+        patterns = _check_patterns(patterns, (len(ids), *shape)) * brain
     affine = np.diag([2.0, 2.0, 2.0, 1.0])
     base = np.where(brain, 1000.0, 30.0)
     ext = ".nii.gz" if compress else ".nii"
@@ -165,6 +172,21 @@ def make_raw_tree(
             SIDECARS / f"sub-001_task-{task}_run-{run:02d}_bold.json", func / f"{stem}_bold.json"
         )
     return Planted(root, ids, patterns, {"brain": brain, "affine": affine})
+
+
+def _check_patterns(patterns, shape) -> np.ndarray:
+    patterns = np.asarray(patterns, dtype=np.float64)
+    if patterns.shape != tuple(shape):
+        raise ValueError(
+            f"patterns must have shape {tuple(shape)} (one planted response per clip, in the "
+            f"order of Planted.clip_ids); received shape {patterns.shape}."
+        )
+    if not np.isfinite(patterns).all():
+        raise ValueError(
+            f"patterns must be finite; received {int((~np.isfinite(patterns)).sum())} NaN or "
+            "infinite values."
+        )
+    return patterns
 
 
 def _walk(rng) -> np.ndarray:
@@ -256,11 +278,16 @@ def make_fmriprep_fsaverage5_tree(
     seed: int = 2,
     n_active: int = 200,
     confound_amplitude: float = 0.0,
+    patterns=None,
+    active=None,
 ) -> Planted:
     """fMRIPrep fsaverage5 GIFTI outputs; only ``n_active`` vertices carry signal and noise.
 
     With ``confound_amplitude > 0`` the ``trans_x`` confound (a random walk) is added to every
-    active vertex, scaled by a per-vertex gain.
+    active vertex, scaled by a per-vertex gain. ``patterns`` (540, 20484), in the order of
+    ``Planted.clip_ids``, replaces the random planted responses; then ``active`` (vertex
+    indices; default: the vertices where ``patterns`` is not zero) carry signal and noise,
+    and ``n_active`` is ignored.
     """
     root = Path(root)
     rng = np.random.default_rng(seed)
@@ -269,10 +296,21 @@ def make_fmriprep_fsaverage5_tree(
     schedule = load_schedule()
     ids = list(dict.fromkeys(schedule.loc[~schedule["is_lead_in"], "clip_id"]))
     index = {c: i for i, c in enumerate(ids)}
-    active = np.sort(rng.choice(2 * 10242, n_active, replace=False))
-    patterns = np.zeros((len(ids), 2 * 10242))
-    patterns[:, active] = rng.normal(0, 10.0, (len(ids), n_active))
-    gain = rng.uniform(0.5, 1.5, n_active)
+    if patterns is None:
+        active = np.sort(rng.choice(2 * 10242, n_active, replace=False))
+        patterns = np.zeros((len(ids), 2 * 10242))
+        patterns[:, active] = rng.normal(0, 10.0, (len(ids), n_active))
+    else:
+        patterns = _check_patterns(patterns, (len(ids), 2 * 10242))
+        if active is None:
+            active = np.flatnonzero(np.any(patterns != 0, axis=0))
+        active = np.unique(np.asarray(active, dtype=int))
+        if active.size == 0 or active[0] < 0 or active[-1] >= 2 * 10242:
+            got = f"{active.size} indices" + (
+                f" from {active[0]} to {active[-1]}" if active.size else " (all-zero patterns)"
+            )
+            raise ValueError(f"active must hold vertex indices in 0..20483; received {got}.")
+    gain = rng.uniform(0.5, 1.5, len(active))
     for task, run, rows in _runs():
         label = f"{run:02d}" if pad else str(run)
         stem = f"{subject}_task-{task}_run-{label}"

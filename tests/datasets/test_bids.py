@@ -448,7 +448,14 @@ def test_load_study_ds003720_with_gtzan_and_captions(raw, monkeypatch, tmp_path)
     assert wave.dtype == np.float32 and sr == 22050
     assert calls == [(row["genre"], int(row["track"]), float(row["start"]), float(row["end"]))]
     assert study.clips["caption"].iloc[3] == f"caption of {study.clips['clip_id'].iloc[3]}"
-    assert study.key.startswith("ds003720-captions-")
+    assert study.key.startswith("ds003720-captions-") and "-gtzan-" in study.key
+    # Audio features are cached by study key: another GTZAN copy must not reuse them.
+    other = tmp_path / "other_gtzan"
+    other.mkdir()
+    again = load_study(
+        "ds003720", 1, bids_root=raw.root, gtzan_dir=other, captions="x", progressbar=False
+    )
+    assert again.key != study.key
 
 
 def test_simulated_study_rejects_real_data_options():

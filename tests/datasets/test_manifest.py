@@ -32,7 +32,12 @@ def test_packaged_manifest_validates():
     assert isinstance(manifest, Manifest)
     assert manifest.version == 1
     assert manifest.names == (
-        "ds003720", "gtzan", "brain2music_captions", "clap_music", "w2v_bert", "musicgen_small"
+        "ds003720",
+        "gtzan",
+        "brain2music_captions",
+        "clap_music",
+        "w2v_bert",
+        "musicgen_small",
     )
     assert load_manifest() is manifest  # cached
     assert load_manifest(MANIFEST_PATH) == manifest

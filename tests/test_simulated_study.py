@@ -34,8 +34,8 @@ def test_unknown_subject_and_dataset(study_home):
         load_study("simulated", "sub-009", data_home=study_home)
     with pytest.raises(ValueError, match="dataset must be one of"):
         load_study("simulted", data_home=study_home)
-    with pytest.raises(NotImplementedError, match="ds003720"):
-        load_study("ds003720", data_home=study_home)
+    with pytest.raises(FileNotFoundError, match=r"bids_root .*ds003720' does not exist"):
+        load_study("ds003720", data_home=study_home)  # the real study, not downloaded here
     with pytest.raises(ValueError, match="subjects must be among"):
         make_simulated_study(study_home, subjects=["sub-7"])
     with pytest.raises(ValueError, match="snr must be a positive number"):

@@ -312,3 +312,33 @@ def test_cli_missing_bids_root_is_one_line(real_home):
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("b2m fit: error: bids_root '/nonexistent' does not exist")
     assert "fetch_ds003720" in lines[0]
+
+
+@pytest.mark.notebook
+def test_quickstart_notebook_on_the_surface(real_home):
+    nb, probe = execute_notebook(
+        "00_quickstart",
+        FS5,
+        "{'space': study.space, 'identification': result.summary()['identification'], "
+        "'best_region': encoding.summary()['best_region']}",
+    )
+    assert probe["space"] == "fsaverage5"
+    assert probe["identification"] > 0.75, probe  # the planted acoustic responses decode
+    assert probe["best_region"] != "whole cortex"
+    assert _widget_views(nb) >= 4  # player, map, surface, explorer
+    print(probe)
+
+
+@pytest.mark.notebook
+def test_reconstruction_notebook_retrieves_on_real_data(real_home):
+    # The synthesiser needs the simulator's attributes: on real data, retrieval only.
+    nb, probe = execute_notebook(
+        "04_reconstruction",
+        {**FS5, "backends": ["retrieval"]},
+        "evaluation.to_frame().to_dict('records')",
+    )
+    rows = {r["backend"]: r for r in probe}
+    assert {"retrieval", "decoded"} <= set(rows), rows
+    assert rows["retrieval"]["identification"] > 0.65, rows
+    assert _widget_views(nb) >= 3
+    print({b: round(r["identification"], 3) for b, r in rows.items()})

@@ -42,6 +42,8 @@ __all__ = [
 
 MODELS = ("music", "text", "union")
 EVALUATIONS = ("cv+test", "test")
+#: Maps with a test of their own (``shared`` is the conjunction of music and text).
+TESTED = (*MODELS, "unique_music", "unique_text")
 PARTITIONS = ("unique_music", "unique_text", "shared")
 
 
@@ -52,6 +54,35 @@ def _region_weights(regions: dict, n_targets: int) -> tuple[list[str], np.ndarra
         mask = check_array(regions[name], f"regions[{name!r}]", shape=(n_targets,), dtype=bool)
         w[mask, j] = 1.0 / mask.sum()
     return names, w
+
+
+def significance(pvalues: dict, alpha: float) -> dict:
+    """Significant maps from the p-value maps of :data:`TESTED`: BH-FDR of each, then the rules.
+
+    A gain of the union over one space means nothing where the union predicts nothing (two
+    bad fits can differ by chance), so unique parts count only where the union is
+    significant; ``shared`` is the conjunction of the music and text maps (it is not a
+    difference of two fits, so it has no test of its own). Used for vertices and regions,
+    for one subject and for the group.
+
+    Parameters
+    ----------
+    pvalues : dict of str to array of shape (n,)
+    alpha : float
+        FDR level.
+
+    Returns
+    -------
+    dict of str to ndarray of bool, shape (n,)
+        The keys of :data:`TESTED` and ``"shared"``.
+    """
+    from b2m.stats import fdr_bh
+
+    out = {k: fdr_bh(np.asarray(pvalues[k], dtype=np.float64), alpha)[0] for k in TESTED}
+    for part in ("unique_music", "unique_text"):
+        out[part] = out[part] & out["union"]
+    out["shared"] = out["music"] & out["text"]
+    return out
 
 
 def _standardised(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -224,7 +255,7 @@ def partition_encoding(
         ``subject`` and the space names are empty; :func:`compare_text_music` fills them.
     """
     from b2m.models import Encoder, pearson_columns
-    from b2m.stats import fdr_bh, permutation_test_correlation, r2_score_columns
+    from b2m.stats import permutation_test_correlation, r2_score_columns
     from b2m.surface import N_VERTICES
 
     check_choice(correction, "correction", CORRECTIONS)
@@ -290,21 +321,15 @@ def partition_encoding(
     rename = {"unique_a": "unique_music", "unique_b": "unique_text", "shared": "shared"}
     raw = {rename[k]: v for k, v in raw.items()}
     corrected = {rename[k]: v for k, v in corrected.items()}
-    significant = {k: fdr_bh(p, alpha)[0] for k, p in pvalues.items()}
-    # A gain of the union over one space means nothing where the union predicts nothing
-    # (two bad fits can differ by chance): unique parts need the union to be significant.
-    for part in ("unique_music", "unique_text"):
-        significant[part] &= significant["union"]
-    significant["shared"] = significant["music"] & significant["text"]
+    significant = significance(pvalues, alpha)
 
     roi = pd.DataFrame(roi)
     for model in MODELS:
         roi[f"mean R2 {model}"] = np.nan_to_num(r2[model]) @ weights
     for part in PARTITIONS:
         roi[f"mean {part}"] = np.nan_to_num(corrected[part]) @ weights
-    for key in (*MODELS, "unique_music", "unique_text"):
-        roi[f"significant {key}"] = fdr_bh(roi[f"p {key}"].to_numpy(), alpha)[0] if names else []
-    roi["significant shared"] = roi["significant music"] & roi["significant text"]
+    for key, value in significance({k: roi[f"p {k}"] for k in TESTED}, alpha).items():
+        roi[f"significant {key}"] = value
     roi.insert(1, "n_vertices", (weights > 0).sum(0))
 
     tables = []
@@ -521,13 +546,27 @@ def compare_text_music(
     result.music_space, result.text_space, result.subject = music_space, text_space, study.subject
     truth = study.ground_truth or {}
     if "gains" in truth:
-        from b2m.datasets._planted import COMPONENTS
-
-        gains = np.asarray(truth["gains"])
-        result.recovery = planted_recovery(result, gains, threshold=threshold)
-        for c, comp in enumerate(COMPONENTS):
-            inside = gains[c] >= threshold
-            for part in PARTITIONS:
-                value = np.nanmean(result.partitions[part][inside])
-                result.truth_means[f"mean_{part}_in_planted_{comp}"] = float(value)
+        compare_with_truth(result, truth["gains"], threshold=threshold)
     return result
+
+
+def compare_with_truth(result: TextMusicResult, gains, *, threshold: float = 0.5) -> None:
+    """Fill ``result.recovery`` and ``result.truth_means`` from the planted gains.
+
+    Parameters
+    ----------
+    result : TextMusicResult
+    gains : array of shape (3, n_vertices)
+        ``study.ground_truth["gains"]``.
+    threshold : float, default 0.5
+        Gain defining the planted regions.
+    """
+    from b2m.datasets._planted import COMPONENTS
+
+    gains = np.asarray(gains)
+    result.recovery = planted_recovery(result, gains, threshold=threshold)
+    for c, comp in enumerate(COMPONENTS):
+        inside = gains[c] >= threshold
+        for part in PARTITIONS:
+            value = np.nanmean(result.partitions[part][inside])
+            result.truth_means[f"mean_{part}_in_planted_{comp}"] = float(value)

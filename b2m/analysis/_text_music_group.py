@@ -22,7 +22,13 @@ import numpy as np
 import pandas as pd
 
 from b2m.analysis._partition import dice_coefficient
-from b2m.analysis._text_music import MODELS, PARTITIONS, TextMusicResult, planted_recovery
+from b2m.analysis._text_music import (
+    MODELS,
+    TESTED,
+    TextMusicResult,
+    compare_with_truth,
+    significance,
+)
 
 __all__ = ["combine_text_music", "stouffer_pvalues"]
 
@@ -72,7 +78,6 @@ def combine_text_music(
     TextMusicResult
         ``subject`` is ``"group (n=K)"``; ``pvalues`` are the combined p-values.
     """
-    from b2m.stats import fdr_bh
 
     results = list(results)
     if not results or not all(isinstance(r, TextMusicResult) for r in results):
@@ -109,10 +114,7 @@ def combine_text_music(
         k: np.nanmean([res.raw_partitions[k] for res in results], 0) for k in first.raw_partitions
     }
     pvalues = {k: stouffer_pvalues([res.pvalues[k] for res in results]) for k in first.pvalues}
-    significant = {k: fdr_bh(p, first.alpha)[0] for k, p in pvalues.items()}
-    for part in ("unique_music", "unique_text"):
-        significant[part] &= significant["union"]
-    significant["shared"] = significant["music"] & significant["text"]
+    significant = significance(pvalues, first.alpha)
 
     roi = pd.DataFrame()
     if not first.roi.empty:
@@ -122,11 +124,9 @@ def combine_text_music(
                 roi[col] = np.mean([res.roi[col].to_numpy(float) for res in results], 0)
             elif col.startswith("p "):
                 roi[col] = stouffer_pvalues([res.roi[col].to_numpy(float) for res in results])
-        for key in (*MODELS, "unique_music", "unique_text"):
-            roi[f"significant {key}"] = fdr_bh(roi[f"p {key}"].to_numpy(), first.alpha)[0]
-        for part in ("unique_music", "unique_text"):
-            roi[f"significant {part}"] &= roi["significant union"]
-        roi["significant shared"] = roi["significant music"] & roi["significant text"]
+        tested = significance({k: roi[f"p {k}"] for k in TESTED}, first.alpha)
+        for key, value in tested.items():
+            roi[f"significant {key}"] = value
 
     tables = pd.DataFrame()
     if not first.regions.empty:
@@ -159,13 +159,5 @@ def combine_text_music(
         correction=first.correction,
     )
     if gains is not None:
-        from b2m.datasets._planted import COMPONENTS
-
-        gains = np.asarray(gains)
-        group.recovery = planted_recovery(group, gains, threshold=threshold)
-        for c, comp in enumerate(COMPONENTS):
-            inside = gains[c] >= threshold
-            for part in PARTITIONS:
-                value = np.nanmean(partitions[part][inside])
-                group.truth_means[f"mean_{part}_in_planted_{comp}"] = float(value)
+        compare_with_truth(group, gains, threshold=threshold)
     return group

@@ -98,10 +98,9 @@ def load_real_study(
     )
     clips = clips_from_schedule(loaded.schedule)
     if captions is None:
-        from b2m.datasets._manifest import load_manifest
+        from b2m.datasets._captions import default_location
 
-        entry = load_manifest().dataset("brain2music_captions")
-        folder = home / (entry.default_dir or "brain2music_captions")
+        folder = default_location(home)[0]
         captions = folder if folder.is_dir() else None
     key = "ds003720"
     if captions is not None:

@@ -71,14 +71,15 @@ def _parse_clip_id(value) -> str | None:
     return make_clip_id(genre, int(match.group("track"))) if genre in GENRES else None
 
 
-def _default_location(data_home=None) -> tuple[Path, str]:
+def default_location(data_home=None) -> tuple[Path, str]:
+    """The manifest's caption folder under the data home, and where to get the captions."""
     entry = load_manifest().dataset("brain2music_captions")
     folder = get_data_home(data_home, create=False) / (entry.default_dir or "brain2music_captions")
     return folder, entry.homepage
 
 
 def _not_found(path: Path, why: str, data_home=None) -> FileNotFoundError:
-    folder, homepage = _default_location(data_home)
+    folder, homepage = default_location(data_home)
     return FileNotFoundError(
         f"path must be the Brain2Music caption file (CSV, TSV, JSON or JSON Lines); {why}. "
         f"b2m does not download it (Kaggle needs an account): get it from {homepage} "
@@ -90,7 +91,7 @@ def _not_found(path: Path, why: str, data_home=None) -> FileNotFoundError:
 
 def _resolve(path, language: str, data_home=None) -> Path:
     if path is None:
-        folder, _ = _default_location(data_home)
+        folder, _ = default_location(data_home)
         if not folder.exists():
             raise _not_found(
                 folder, f"nothing was given and {str(folder)!r} does not exist", data_home

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from b2m._utils._audio import resample
 from b2m._utils._progress import progress
 from b2m._utils._validation import check_choice
 from b2m.config import get_data_home
@@ -285,12 +286,7 @@ class GTZANStimuli:
         return data, sr
 
     def _process(self, data: np.ndarray, sr: int, spec: dict) -> np.ndarray:
-        from scipy.signal import resample_poly
-
-        mono = data.astype(np.float64).mean(axis=1)
-        if sr != self.sample_rate:
-            g = math.gcd(sr, self.sample_rate)
-            mono = resample_poly(mono, self.sample_rate // g, sr // g)
+        mono = resample(data.astype(np.float64).mean(axis=1), sr, self.sample_rate)
         n_out = round((spec["end"] - spec["start"]) * self.sample_rate)
         if mono.size < n_out:
             mono = np.concatenate([mono, np.zeros(n_out - mono.size)])

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from itertools import pairwise
-from math import gcd
 
 import numpy as np
 import scipy.fft
 from scipy import signal
 
+from b2m._utils._audio import resample
 from b2m._utils._progress import progress
 from b2m.features._base import FeatureSpace, check_sr, check_waveforms
 
@@ -214,10 +214,7 @@ class AcousticFeatures(FeatureSpace):
         return out
 
     def _resample(self, x: np.ndarray, sr: int) -> np.ndarray:
-        if sr == self._sr:
-            return x
-        g = gcd(sr, self._sr)
-        return signal.resample_poly(x, self._sr // g, sr // g)
+        return resample(x, sr, self._sr)
 
     def _embed_one(self, x: np.ndarray) -> np.ndarray:
         n_fft, hop = self._n_fft, self._hop

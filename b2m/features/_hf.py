@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from b2m._utils._audio import resample
 from b2m._utils._progress import progress
 from b2m.features._base import FeatureSpace, check_sr, check_waveforms
 
@@ -270,16 +271,6 @@ def quiet_transformers():
     finally:
         if bars:
             hf_logging.enable_progress_bar()
-
-
-def resample(x: np.ndarray, sr: int, target: int) -> np.ndarray:
-    """Resample a 1-D signal from ``sr`` to ``target`` Hz (``scipy.signal.resample_poly``)."""
-    if sr == target:
-        return x
-    from scipy import signal
-
-    g = gcd(sr, target)
-    return signal.resample_poly(x, target // g, sr // g)
 
 
 def _resampled_length(n: int, sr: int, target: int) -> int:

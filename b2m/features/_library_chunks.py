@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from b2m._utils._audio import resample
 from b2m.features._base import FeatureSpace
 
 __all__ = [
@@ -142,10 +143,7 @@ def _read_excerpt(path: Path, excerpt: tuple, sample_rate: int | None):
     if not np.isfinite(wave).all():
         raise ValueError("the samples contain NaN or infinite values")
     if sample_rate is not None and sample_rate != sr:
-        from scipy.signal import resample_poly
-
-        g = math.gcd(sample_rate, sr)
-        wave = resample_poly(wave, sample_rate // g, sr // g).astype(np.float32)
+        wave = resample(wave, sr, sample_rate).astype(np.float32)
         sr = sample_rate
     return wave, sr, duration, start, end
 

@@ -16,6 +16,7 @@ help:
 	@echo "make test-browser - only the browser test (JupyterLab in Debian's Chromium)"
 	@echo "make lab    - open JupyterLab on notebooks/00_quickstart.ipynb"
 	@echo "make lint   - ruff check and format check"
+	@echo "make music  - fetch real, freely licensed recordings from Debian packages (~400 MB)"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -51,11 +52,13 @@ chromium:
 		echo "      or skip it: $(BIN)/python -m pytest -m 'not browser'"; \
 	fi
 
-demo: install
+include music.mk
+
+demo: install music
 	$(BIN)/python -m b2m.demo --out build/demo
 
-test: install
-	$(BIN)/python -m pytest
+test: install music
+	$(MUSIC_TEST_ENV) $(BIN)/python -m pytest
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +37,34 @@ def study(study_home):
     from b2m.datasets import load_study
 
     return load_study("simulated", "sub-001", data_home=study_home)
+
+
+#: The folder of fetched Debian music the ``realmusic`` tests read (never write).
+MUSIC_ENV_VAR = "B2M_TEST_MUSIC"
+
+
+@pytest.fixture(scope="session")
+def real_music_root() -> Path:
+    """The folder of real Debian music named by ``B2M_TEST_MUSIC`` (to read, never to write).
+
+    Unset or empty: the test is skipped, with how to fetch the music; but when ``CI`` is
+    ``true`` it fails instead, so that CI cannot pass without having run it. Set to a folder
+    without ``tracks.csv``: the test fails.
+    """
+    value = os.environ.get(MUSIC_ENV_VAR, "").strip()
+    if not value:
+        how = (
+            f"{MUSIC_ENV_VAR} is not set: fetch the Debian music once with `make music` (or "
+            f"`b2m fetch-music --dest DIR`) and set {MUSIC_ENV_VAR}=DIR"
+        )
+        if os.environ.get("CI", "").strip().lower() == "true":
+            pytest.fail(f"{how} (CI=true: the real-music tests must run in CI).", pytrace=False)
+        pytest.skip(how)
+    root = Path(value).expanduser()
+    if not (root / "tracks.csv").is_file():
+        pytest.fail(
+            f"{MUSIC_ENV_VAR}={value!r} holds no tracks.csv; fill it with "
+            f"`b2m fetch-music --dest {value}` (or `make music`).",
+            pytrace=False,
+        )
+    return root

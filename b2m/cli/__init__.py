@@ -1,6 +1,7 @@
 """The ``b2m`` command line: the long steps users run outside a notebook.
 
-``b2m fetch`` downloads the real study; ``b2m simulate`` builds the simulated one;
+``b2m fetch`` downloads the real study; ``b2m fetch-music`` fetches real, freely licensed
+music from Debian packages; ``b2m simulate`` builds the simulated one;
 ``b2m features`` embeds a study's clips or a folder of music (optionally on Dask);
 ``b2m fit`` decodes or encodes one subject and saves the result; ``b2m report`` tabulates
 saved results; ``b2m decode`` prints quick identification numbers; ``b2m demo`` runs the demo.
@@ -17,6 +18,7 @@ from b2m.cli._common import add_common_options
 from b2m.cli._data import add_data_commands
 from b2m.cli._features import add_features_command
 from b2m.cli._fit import add_fit_commands
+from b2m.cli._music import add_music_command
 from b2m.cli._report import add_report_command
 
 __all__ = ["build_parser", "main"]
@@ -32,6 +34,7 @@ _EXAMPLES = """examples:
   b2m report
   b2m features --music-dir ~/gtzan/genres --space acoustic --out ~/libs/gtzan --scheduler local
   b2m fetch --subjects 1 --tasks Test --dry-run
+  b2m fetch-music --list
 """
 
 
@@ -46,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_options(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_data_commands(sub)
+    add_music_command(sub)
     add_features_command(sub)
     add_fit_commands(sub)
     add_report_command(sub)

@@ -1,4 +1,7 @@
-"""Datasets: the ds003720 schedule, the simulated study, clip responses, manifest and fetch."""
+"""Datasets: the ds003720 schedule, the simulated study, clip responses, manifest and fetch.
+
+Also real, freely licensed music from Debian packages (:func:`fetch_debian_music`).
+"""
 
 from b2m.datasets._bids import (
     DERIVATIVES,
@@ -8,6 +11,14 @@ from b2m.datasets._bids import (
     load_ds003720_run,
 )
 from b2m.datasets._captions import CaptionError, load_captions
+from b2m.datasets._debian_music import (
+    DEBIAN_MUSIC_PACKAGES,
+    DebianMusicError,
+    DebianMusicPackage,
+    fetch_debian_music,
+    load_debian_music,
+    load_debian_track,
+)
 from b2m.datasets._events import (
     CLIP_SECONDS,
     N_VOLUMES,
@@ -40,6 +51,7 @@ from b2m.datasets._study import DATASETS, Study, load_study
 __all__ = [
     "CLIP_SECONDS",
     "DATASETS",
+    "DEBIAN_MUSIC_PACKAGES",
     "DEFAULT_SNR",
     "DERIVATIVES",
     "GTZAN_ENV_VAR",
@@ -53,6 +65,8 @@ __all__ = [
     "ClipResponses",
     "DS003720Responses",
     "DatasetEntry",
+    "DebianMusicError",
+    "DebianMusicPackage",
     "DownloadError",
     "FileEntry",
     "GTZANFileError",
@@ -66,9 +80,12 @@ __all__ = [
     "clean_run",
     "clip_id",
     "extract_clip_responses",
+    "fetch_debian_music",
     "fetch_ds003720",
     "fetch_file",
     "load_captions",
+    "load_debian_music",
+    "load_debian_track",
     "load_ds003720_responses",
     "load_ds003720_run",
     "load_manifest",

@@ -25,7 +25,7 @@ __all__ = [
     "reason",
 ]
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".opus", ".mp3")
 
 METADATA_COLUMNS = ("clip_id", "path", "genre", "duration", "start", "end", "sample_rate")
 

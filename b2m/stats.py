@@ -84,22 +84,29 @@ class PermutationResult:
         Observed Pearson r per target.
     pvalues : ndarray of shape (n_targets,)
         Per-target p-values ``(1 + #{null >= r}) / (1 + n_permutations)``; their floor is
-        ``1 / (1 + n_permutations)``.
+        ``1 / (1 + n_permutations)``. NaN for untested targets.
     pvalues_pooled : ndarray of shape (n_targets,)
-        p-values against the null pooled over all targets (the same permutations),
-        ``(1 + #{null_all >= r}) / (1 + n_permutations * n_targets)``: valid when targets
+        p-values against the null pooled over all tested targets (the same permutations),
+        ``(1 + #{null_all >= r}) / (1 + n_permutations * n_tested)``: valid when targets
         share one null distribution (true for correlations of standardised columns up to
         their tails) and fine-grained enough to survive FDR over many targets. Null values
         are binned at a resolution of ``2 / 2**15`` in r, bins that hold ``r`` counting as
-        exceedances (conservative).
+        exceedances (conservative). NaN for untested targets, whose r ≡ 0 under every
+        permutation would otherwise narrow the pooled null (with half the targets constant
+        the false-positive rate at p < .05 doubles).
     n_permutations : int
     null_mean, null_sd : ndarray of shape (n_targets,)
         Mean and standard deviation of the null correlations per target.
     null_max : ndarray of shape (n_permutations,)
-        Largest null correlation over targets in each permutation (for max-statistic
-        family-wise error control: ``(1 + (null_max >= r).sum()) / (1 + n)``).
+        Largest null correlation over tested targets in each permutation (for max-statistic
+        family-wise error control: ``(1 + (null_max >= r).sum()) / (1 + n)``); NaN when no
+        target is tested.
     null : ndarray of shape (n_permutations, n_targets) or None
         The full null distribution, only when asked for (``keep_null=True``).
+    tested : ndarray of bool, shape (n_targets,) or None
+        False where the observed or the predicted column is constant (zero variance): r is
+        undefined there (reported as 0), there is nothing to test, and the p-values are NaN.
+        None (every target tested) for results made before this attribute existed.
     """
 
     r: np.ndarray = field(repr=False)
@@ -110,15 +117,24 @@ class PermutationResult:
     null_sd: np.ndarray = field(repr=False)
     null_max: np.ndarray = field(repr=False)
     null: np.ndarray | None = field(default=None, repr=False)
+    tested: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_untested(self) -> int:
+        """Number of targets left untested (constant observed or predicted column)."""
+        return 0 if self.tested is None else int((~self.tested).sum())
 
     @property
     def pvalues_fwer(self) -> np.ndarray:
-        """Max-statistic (family-wise) p-values, shape (n_targets,)."""
+        """Max-statistic (family-wise) p-values, shape (n_targets,); NaN where untested."""
         exceed = (self.null_max[:, None] >= self.r[None, :]).sum(0)
-        return (1.0 + exceed) / (1.0 + self.n_permutations)
+        p = (1.0 + exceed) / (1.0 + self.n_permutations)
+        return p if self.tested is None else np.where(self.tested, p, np.nan)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per target: ``r``, ``p``, ``p_pooled``, ``null_mean``, ``null_sd``."""
+        """One row per target: ``r``, ``p``, ``p_pooled``, ``null_mean``, ``null_sd``,
+        ``tested``."""
+        tested = np.ones(self.r.shape, bool) if self.tested is None else self.tested
         return pd.DataFrame(
             {
                 "r": self.r,
@@ -126,13 +142,24 @@ class PermutationResult:
                 "p_pooled": self.pvalues_pooled,
                 "null_mean": self.null_mean,
                 "null_sd": self.null_sd,
+                "tested": tested,
             }
         )
 
 
+def _constant_columns(x: np.ndarray) -> np.ndarray:
+    """True for columns with zero variance (every value equal), shape (n_columns,)."""
+    return x.max(0) == x.min(0)
+
+
 def _standardise(x: np.ndarray) -> np.ndarray:
-    """Centre columns and scale them to unit norm (so dot products are Pearson r)."""
+    """Centre columns and scale them to unit norm (so dot products are Pearson r).
+
+    Constant columns become exactly zero (not rounding noise of ``x - mean`` blown up).
+    """
+    constant = _constant_columns(x)
     x = x - x.mean(0)
+    x[:, constant] = 0.0
     norm = np.sqrt((x * x).sum(0))
     return x / np.where(norm > 0, norm, 1.0)
 
@@ -201,7 +228,9 @@ def permutation_test_correlation(
     PermutationResult
         Per-target ``pvalues`` and ``pvalues_pooled`` (null pooled over targets; use these
         for FDR over thousands of targets, where per-target p-values are floored at
-        ``1 / (1 + n_permutations)``), null summaries, and the full null if kept.
+        ``1 / (1 + n_permutations)``), null summaries, and the full null if kept. Targets
+        whose observed or predicted column is constant are untested (``tested`` False,
+        NaN p-values) and left out of the pooled null and of ``null_max``.
 
     Raises
     ------
@@ -228,9 +257,11 @@ def permutation_test_correlation(
                 f"groups must have shape ({n},) (one label per sample); received {labels.shape}."
             )
         codes = np.unique(labels, return_inverse=True)[1].astype(np.float64)
+    tested = ~(_constant_columns(predicted) | _constant_columns(observed))
     zp = _standardise(predicted).astype(np.float32)
     zo = _standardise(observed).astype(np.float32)
     r = np.einsum("nt,nt->t", zp, zo, dtype=np.float64)
+    pooled_cols = None if tested.all() else np.flatnonzero(tested)
     rng = np.random.default_rng(seed)
     exceed = np.zeros(n_targets, np.int64)
     s1 = np.zeros(n_targets)
@@ -250,8 +281,9 @@ def permutation_test_correlation(
         exceed += (batch >= r[None, :] - tol).sum(0)
         s1 += batch.sum(0, dtype=np.float64)
         s2 += np.square(batch, dtype=np.float64).sum(0)
-        null_max[start:stop] = batch.max(1)
-        hist += np.bincount(_bin(batch.ravel()), minlength=_N_BINS)
+        kept = batch if pooled_cols is None else batch[:, pooled_cols]
+        null_max[start:stop] = kept.max(1) if kept.shape[1] else np.nan
+        hist += np.bincount(_bin(kept.ravel()), minlength=_N_BINS)
         if keep_null:
             null[start:stop] = batch
     mean = s1 / n_permutations
@@ -260,13 +292,14 @@ def permutation_test_correlation(
     pooled = (1.0 + at_or_above[_bin(r - tol)]) / (1.0 + hist.sum())
     return PermutationResult(
         r=r,
-        pvalues=(1.0 + exceed) / (1.0 + n_permutations),
-        pvalues_pooled=pooled,
+        pvalues=np.where(tested, (1.0 + exceed) / (1.0 + n_permutations), np.nan),
+        pvalues_pooled=np.where(tested, pooled, np.nan),
         n_permutations=int(n_permutations),
         null_mean=mean,
         null_sd=sd,
         null_max=null_max,
         null=null,
+        tested=tested,
     )
 
 
@@ -399,5 +432,5 @@ def r2_score_columns(predicted, observed) -> np.ndarray:
         )
     ss_res = np.square(observed - predicted).sum(0)
     ss_tot = np.square(observed - observed.mean(0)).sum(0)
-    ok = ss_tot > 0
+    ok = ~_constant_columns(observed)  # exact: a constant column's ss_tot is rounding noise
     return np.where(ok, 1.0 - ss_res / np.where(ok, ss_tot, 1.0), np.nan)

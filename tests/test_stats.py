@@ -113,6 +113,30 @@ def test_permutation_test_is_uniform_under_the_null():
         assert fdr_bh(p)[0].sum() <= 2
 
 
+def test_constant_targets_are_left_out_of_the_pooled_null():
+    # A null dataset where half the targets never vary (e.g. vertices outside the brain):
+    # their r ≡ 0 under every permutation must not enter the pooled null, which would narrow
+    # it and double the false-positive rate of the others (0.045 → 0.097 at p < .05).
+    rng = np.random.default_rng(11)
+    n_clips, n_targets = 60, 4000
+    predicted = rng.standard_normal((n_clips, n_targets))
+    observed = rng.standard_normal((n_clips, n_targets))
+    constant = np.zeros(n_targets, bool)
+    constant[::2] = True
+    observed[:, constant] = 0.1  # constant, with a value whose mean has rounding error
+    res = permutation_test_correlation(predicted, observed, n_permutations=200, seed=2)
+    np.testing.assert_array_equal(res.tested, ~constant)
+    assert res.n_untested == constant.sum()
+    assert np.isnan(res.pvalues_pooled[constant]).all() and np.isnan(res.pvalues[constant]).all()
+    assert np.isnan(res.pvalues_fwer[constant]).all()
+    for p in (res.pvalues_pooled[~constant], res.pvalues[~constant]):
+        assert 0.035 < np.mean(p < 0.05) < 0.065
+    # Constant predictions are untested too; a fully constant problem tests nothing.
+    flat = permutation_test_correlation(np.ones((10, 3)), observed[:10, :3], n_permutations=20)
+    assert flat.n_untested == 3 and np.isnan(flat.pvalues_pooled).all()
+    assert set(res.to_frame().columns) >= {"tested"}
+
+
 def test_permutation_test_is_reproducible_and_seeded():
     predicted, observed = _signal_and_noise(n_targets=30)
     a = permutation_test_correlation(predicted, observed, n_permutations=100, seed=7)

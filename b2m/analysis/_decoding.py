@@ -14,7 +14,15 @@ import numpy as np
 import pandas as pd
 
 from b2m.analysis._embeddings import study_embeddings
-from b2m.models import Decoder, Encoder, IdentificationResult, correlation_matrix, pearson_columns
+from b2m.models import (
+    Decoder,
+    Encoder,
+    IdentificationResult,
+    correlation_matrix,
+    identification_chance,
+    identify,
+    pearson_columns,
+)
 
 __all__ = [
     "DecodingResult",
@@ -94,8 +102,16 @@ class DecodingResult:
         ]
 
     def summary(self) -> dict:
-        """Headline numbers: mean identification accuracy, top-1 and top-5 among test clips."""
+        """Headline numbers: identification accuracy, top-1 and top-5 among the test clips.
+
+        ``identification`` is computed in the decoder's standardised space (every dimension
+        weighs the same), ``identification_raw`` on the raw embeddings, as Brain2Music
+        correlated them. ``chance_identification`` (and ``_raw``) is the tie-aware chance
+        level (:func:`b2m.models.identification_chance`): 0.5 for continuous embeddings,
+        lower where true test embeddings tie (genre one-hot: ≈0.458 for 10 genres × 6).
+        """
         ident = self.identification
+        raw = identify(self.decoded, self.true, self.test_ids, scaler=self.decoder.target_scaler_)
         return {
             "subject": self.subject,
             "space": self.space,
@@ -107,7 +123,11 @@ class DecodingResult:
             "n_dims": int(self.true.shape[1]),
             "n_voxels": int(self.decoder.n_features_in_),
             "mean_dimension_r": float(self.dimension_r.mean()),
-            "chance_identification": 0.5,
+            "identification_raw": raw.mean_accuracy,
+            "chance_identification": float(
+                identification_chance(self.true) if ident.chance is None else ident.chance
+            ),
+            "chance_identification_raw": float(raw.chance),
             "chance_top1": 1 / len(ident.accuracy),
             "chance_top5": min(5, len(ident.accuracy)) / len(ident.accuracy),
         }
@@ -331,8 +351,10 @@ def decoding_table(
     table : pandas.DataFrame
         One row per subject × space (× n_voxels): ``subject``, ``space``, ``n_voxels``,
         ``n_dims``, ``identification``, ``identification_sd``, ``top1``, ``top5``,
-        ``chance_low``, ``chance_high`` (2.5/97.5 percentiles of the permutation null),
-        ``null_mean``, ``p_value``, ``mean_dimension_r``, ``chance_top1``, ``chance_top5``
+        ``chance_identification`` (tie-aware), ``chance_low``, ``chance_high`` (2.5/97.5
+        percentiles of the permutation null), ``null_mean``, ``p_value``,
+        ``identification_raw`` and ``chance_identification_raw`` (raw embedding units, as
+        Brain2Music), ``mean_dimension_r``, ``chance_top1``, ``chance_top5``
         [, ``shuffled_refit_identification``].
     results : dict, only if ``return_results``
         ``(subject, space, n_voxels)`` → :class:`DecodingResult`.
@@ -358,8 +380,9 @@ def decoding_table(
                 results[(study.subject, space, nv)] = res
     columns = [
         "subject", "space", "n_voxels", "n_dims", "identification", "identification_sd",
-        "top1", "top5", "chance_low", "chance_high", "null_mean", "p_value",
-        "mean_dimension_r", "chance_top1", "chance_top5",
+        "top1", "top5", "chance_identification", "chance_low", "chance_high", "null_mean",
+        "p_value", "identification_raw", "chance_identification_raw", "mean_dimension_r",
+        "chance_top1", "chance_top5",
     ] + (["shuffled_refit_identification"] if refit_control else [])  # fmt: skip
     table = pd.DataFrame(rows)[columns]
     return (table, results) if return_results else table

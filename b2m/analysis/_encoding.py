@@ -44,16 +44,23 @@ class EncodingResult:
         ``test_r / noise_ceiling.max_r``; NaN where the ceiling is below ``min_ceiling``.
     pvalues, qvalues : ndarray of shape (n_vertices,)
         One-sided permutation p-values (test clips shuffled; pooled or per-vertex null, see
-        :func:`encode_study`) and their BH-FDR q-values; NaN when no permutations were run.
+        :func:`encode_study`) and their BH-FDR q-values; NaN when no permutations were run
+        and at untested vertices (constant response, ``permutation.tested`` False).
     significant : ndarray of shape (n_vertices,), bool
         ``qvalues <= alpha``.
     regions : pandas.DataFrame
-        :func:`b2m.regions.region_table` of ``test_r`` (sorted by mean r) with the extra
-        columns ``fraction significant`` and ``mean normalised r``.
+        :func:`b2m.regions.region_table` of ``test_r`` with the extra columns
+        ``fraction significant``, ``mean normalised r`` and ``mean cv R2`` (mean of
+        :attr:`cv_r2`), sorted by ``mean cv R2`` — the training data's ranking, not the
+        test data's — with ``whole cortex`` last.
     alpha : float
         FDR level.
     permutation : PermutationResult or None
         The permutation test (null summaries), None when ``n_permutations=0``.
+    cv_r2 : ndarray of shape (n_vertices,) or None
+        Cross-validated R² of each vertex on the training clips (run-grouped folds, at the
+        chosen ridge strength: ``encoder.ridge_.best_cv_score_``). Regions are ranked on it,
+        so that the best region is not chosen on the test data it is reported on.
     """
 
     space: str
@@ -69,11 +76,30 @@ class EncodingResult:
     regions: pd.DataFrame = field(repr=False)
     alpha: float = 0.05
     permutation: PermutationResult | None = field(default=None, repr=False)
+    cv_r2: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def best_region(self) -> str:
-        """Region with the highest mean test correlation."""
-        return str(self.regions.iloc[0]["region"])
+        """Region with the highest mean cross-validated R² on the training clips.
+
+        Chosen on training data only, so that its test scores (:meth:`summary`) are not
+        inflated by the choice (no winner's curse). A region table without ``mean cv R2``
+        (a result built by hand) falls back to the highest mean test r.
+        """
+        return str(self._best_row()["region"])
+
+    def _best_row(self) -> pd.Series:
+        body = self.regions[self.regions["region"] != "whole cortex"]
+        if body.empty:
+            return self.regions.iloc[0]
+        key = "mean cv R2" if "mean cv R2" in body and body["mean cv R2"].notna().any() else None
+        key = key or "mean r"
+        return body.loc[body[key].astype(float).idxmax()]
+
+    @property
+    def n_untested(self) -> int:
+        """Vertices left untested (constant response), 0 when no test was run."""
+        return 0 if self.permutation is None else self.permutation.n_untested
 
     @property
     def n_significant(self) -> int:
@@ -86,18 +112,23 @@ class EncodingResult:
         Returns
         -------
         dict
-            ``subject``, ``space``, ``best_region`` and its ``best_region_mean_r``,
-            ``best_region_mean_normalised_r``, ``best_region_fraction_significant``;
-            ``cortex_mean_r``, ``max_r``, ``n_significant``, ``fraction_significant``,
-            ``fdr_alpha``, ``n_permutations``.
+            ``subject``, ``space``, ``best_region`` (chosen on the training clips'
+            cross-validated R², :attr:`best_region`) and its test scores
+            ``best_region_mean_r``, ``best_region_mean_normalised_r``,
+            ``best_region_fraction_significant``, with ``best_region_mean_cv_r2`` and
+            ``best_region_selected_on``; ``cortex_mean_r``, ``max_r``, ``n_significant``,
+            ``fraction_significant``, ``n_untested``, ``fdr_alpha``, ``n_permutations``.
         """
-        best = self.regions.iloc[0]
+        best = self._best_row()
         whole = self.regions.iloc[-1]
         n_perm = 0 if self.permutation is None else self.permutation.n_permutations
+        by_cv = "mean cv R2" in best.index and np.isfinite(float(best["mean cv R2"]))
         return {
             "subject": self.subject,
             "space": self.space,
-            "best_region": self.best_region,
+            "best_region": str(best["region"]),
+            "best_region_selected_on": "training cv R2" if by_cv else "test r",
+            "best_region_mean_cv_r2": _num(best["mean cv R2"]) if by_cv else None,
             "best_region_mean_r": _num(best["mean r"]),
             "best_region_mean_normalised_r": _num(best["mean normalised r"]),
             "best_region_fraction_significant": _num(best["fraction significant"]),
@@ -105,6 +136,7 @@ class EncodingResult:
             "max_r": _num(np.nanmax(self.test_r)),
             "n_significant": self.n_significant,
             "fraction_significant": _num(self.significant.mean()),
+            "n_untested": self.n_untested,
             "fdr_alpha": float(self.alpha),
             "n_permutations": int(n_perm),
         }
@@ -114,12 +146,14 @@ class EncodingResult:
         return self.regions.assign(subject=self.subject, space=self.space)
 
     def vertex_frame(self) -> pd.DataFrame:
-        """One row per vertex: ``r``, ``r2``, ``max_r``, ``normalised_r``, ``p``, ``q``,
-        ``significant``."""
+        """One row per vertex: ``r``, ``r2``, ``cv_r2``, ``max_r``, ``normalised_r``, ``p``,
+        ``q``, ``significant``."""
+        cv = np.full(self.test_r.shape, np.nan) if self.cv_r2 is None else self.cv_r2
         return pd.DataFrame(
             {
                 "r": self.test_r,
                 "r2": self.test_r2,
+                "cv_r2": cv,
                 "max_r": self.noise_ceiling.max_r,
                 "normalised_r": self.normalised_r,
                 "p": self.pvalues,
@@ -213,20 +247,30 @@ def _num(x) -> float | None:
     return x if np.isfinite(x) else None
 
 
-def _region_summary(result_r, normalised, significant, regions) -> pd.DataFrame:
+def _finite_mean(values: np.ndarray) -> float:
+    v = values[np.isfinite(values)]
+    return float(v.mean()) if v.size else np.nan
+
+
+def _region_summary(result_r, normalised, significant, regions, cv_r2=None) -> pd.DataFrame:
+    """Region table of the test r, ranked by the training CV R² (``cv_r2``) when given."""
     from b2m.regions import auditory_regions, region_table
 
     regions = auditory_regions() if regions is None else dict(regions)
     table = region_table(result_r, regions, name="r")
     masks = {**regions, "whole cortex": np.ones(result_r.shape, bool)}
-    frac, mean_norm = [], []
+    frac, mean_norm, mean_cv = [], [], []
     for name in table["region"]:
         mask = np.asarray(masks[name], bool)
         frac.append(float(significant[mask].mean()) if mask.any() else np.nan)
-        v = normalised[mask]
-        v = v[np.isfinite(v)]
-        mean_norm.append(float(v.mean()) if v.size else np.nan)
-    return table.assign(**{"fraction significant": frac, "mean normalised r": mean_norm})
+        mean_norm.append(_finite_mean(normalised[mask]))
+        mean_cv.append(np.nan if cv_r2 is None else _finite_mean(cv_r2[mask]))
+    table = table.assign(**{"fraction significant": frac, "mean normalised r": mean_norm})
+    if cv_r2 is None:
+        return table
+    table["mean cv R2"] = mean_cv
+    body = table.iloc[:-1].sort_values("mean cv R2", ascending=False, kind="stable")
+    return pd.concat([body, table.iloc[-1:]], ignore_index=True)
 
 
 def _test_groups(study, groups) -> np.ndarray | None:
@@ -257,7 +301,10 @@ def encode_study(
 
     Test correlations are tested one-sided against a null that shuffles the test clips
     (:func:`b2m.stats.permutation_test_correlation`), corrected with Benjamini–Hochberg
-    over all vertices, and normalised by the noise ceiling of the test repeats.
+    over all vertices, and normalised by the noise ceiling of the test repeats. Vertices
+    with a constant response are untested (NaN p, left out of the pooled null). Regions are
+    ranked, and the best region chosen, on the training clips' cross-validated R² of each
+    vertex; the test data only score them.
 
     Parameters
     ----------
@@ -326,6 +373,7 @@ def encode_study(
         pvalues = qvalues = np.full(test_r.shape, np.nan)
         significant = np.zeros(test_r.shape, bool)
     normalised = normalised_r(test_r, ceiling, min_ceiling)
+    cv_r2 = np.asarray(encoder.ridge_.best_cv_score_, dtype=np.float32)
     return EncodingResult(
         space=space,
         subject=study.subject,
@@ -337,7 +385,8 @@ def encode_study(
         pvalues=pvalues,
         qvalues=qvalues,
         significant=significant,
-        regions=_region_summary(test_r, normalised, significant, regions),
+        regions=_region_summary(test_r, normalised, significant, regions, cv_r2),
         alpha=float(alpha),
         permutation=perm,
+        cv_r2=cv_r2,
     )

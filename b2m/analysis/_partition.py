@@ -142,7 +142,8 @@ def sign_flip_test(
     -------
     gain : ndarray of shape (n_targets,)
     pvalues : ndarray of shape (n_targets,)
-        Pooled-null p-values of the studentised gain; NaN for constant targets.
+        Pooled-null p-values of the studentised gain; NaN for constant targets (left out of
+        the pooled null).
     region_gain, region_pvalues : ndarray of shape (n_regions,) or None
         Mean gain per region and ``(1 + #{null ≥ gain}) / (1 + n_permutations)``.
     """
@@ -152,7 +153,7 @@ def sign_flip_test(
     if not (isinstance(n_permutations, int | np.integer) and n_permutations > 0):
         raise ValueError(f"n_permutations must be a positive integer; received {n_permutations!r}.")
     ss_tot = np.square(obs - obs.mean(0)).sum(0)
-    ok = ss_tot > 0
+    ok = obs.max(0) > obs.min(0)  # exact: a constant column's ss_tot is rounding noise
     d = (np.square(obs - red) - np.square(obs - full)) / np.where(ok, ss_tot, 1.0)
     d[:, ~ok] = 0.0
     gain = d.sum(0)
@@ -179,26 +180,43 @@ def sign_flip_test(
     return gain, pvalues, region_gain, (1.0 + region_exceed) / (1.0 + n_permutations)
 
 
-def pooled_pvalues(statistic, null) -> np.ndarray:
+def pooled_pvalues(statistic, null, *, tested=None) -> np.ndarray:
     """One-sided p-values against a null pooled over targets.
 
     With 1000 permutations a per-target p-value cannot go below 1/1001, too coarse for FDR
     over 20,484 vertices; when the statistic has the same null distribution at every target
     (a correlation of permuted clips, a studentised gain) the permutations of all targets
-    form one null sample of ``n_permutations × n_targets`` values.
+    form one null sample of ``n_permutations × n_tested`` values. Untested targets — a
+    constant response, whose statistic is 0 under every permutation — are left out of the
+    pool: their point mass at 0 would narrow it and inflate the false-positive rate of
+    every other target.
 
     Parameters
     ----------
     statistic : array of shape (n_targets,)
+        NaN marks an untested target.
     null : array of shape (n_permutations, n_targets)
+    tested : array of bool, shape (n_targets,), optional
+        Targets to test and pool (default: those with a finite statistic). E.g.
+        :attr:`b2m.stats.PermutationResult.tested`.
 
     Returns
     -------
     ndarray of shape (n_targets,)
-        ``(1 + #{pooled null ≥ statistic}) / (1 + null.size)``.
+        ``(1 + #{pooled null ≥ statistic}) / (1 + n_permutations × n_tested)``; NaN for
+        untested targets.
     """
     stat = check_array(statistic, "statistic", ndim=1, allow_nan=True)
     null = check_array(null, "null", ndim=2, shape=(None, stat.size), dtype=np.float32)
-    pooled = np.sort(null, axis=None)
-    below = np.searchsorted(pooled, stat.astype(np.float32) - np.float32(1e-6), side="left")
-    return (1.0 + pooled.size - below) / (1.0 + pooled.size)
+    finite = np.isfinite(stat)
+    if tested is None:
+        tested = finite
+    else:
+        tested = check_array(tested, "tested", shape=stat.shape, dtype=bool) & finite
+    out = np.full(stat.shape, np.nan)
+    if not tested.any():
+        return out
+    pooled = np.sort(null[:, tested], axis=None)
+    below = np.searchsorted(pooled, stat[tested].astype(np.float32) - np.float32(1e-6), "left")
+    out[tested] = (1.0 + pooled.size - below) / (1.0 + pooled.size)
+    return out

@@ -108,7 +108,9 @@ class TextMusicResult:
         The same, uncorrected (the tested statistics of the unique parts).
     pvalues : dict of str to ndarray of shape (n_vertices,)
         Models: permutation test of r (clips permuted); unique parts: sign-flip test of
-        the R² gain over the other space's model. Nulls pooled over vertices.
+        the R² gain over the other space's model. Nulls pooled over the tested vertices;
+        NaN where a vertex is untested (see :attr:`untested`; also where a model's own
+        prediction is constant).
     significant : dict of str to ndarray of bool, shape (n_vertices,)
         FDR (Benjamini–Hochberg, ``alpha``) of each p-value map (the unique parts only
         where the union model is significant too), and ``"shared"``: the
@@ -126,6 +128,10 @@ class TextMusicResult:
         Dice of recovered vs planted regions (simulated study only; :func:`planted_recovery`).
     truth_means : dict of str to float
         Mean of each partition inside each planted region (simulated study only).
+    untested : ndarray of bool, shape (n_vertices,), or None
+        Vertices whose measured response is constant over the evaluated samples: nothing to
+        explain, so no map is tested there (p-values NaN, never significant) and they are
+        left out of the pooled nulls. For a group: untested in every subject.
     """
 
     music_space: str
@@ -144,6 +150,12 @@ class TextMusicResult:
     correction: str = "project"
     recovery: pd.DataFrame | None = field(default=None, repr=False)
     truth_means: dict = field(default_factory=dict, repr=False)
+    untested: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def n_untested(self) -> int:
+        """Number of untested vertices (constant response; see :attr:`untested`)."""
+        return 0 if self.untested is None else int(np.sum(self.untested))
 
     def partition_map(self, name: str, *, where: str | None = "union") -> np.ndarray:
         """The map to display for a partition or a model (negative values shown as 0).
@@ -178,6 +190,7 @@ class TextMusicResult:
             "text_space": self.text_space,
             **{f"n_significant_{k}": int(v.sum()) for k, v in self.significant.items()},
             **{f"dice_{k}": float(v) for k, v in self.dice.items()},
+            "n_untested": self.n_untested,
         }
         for k in PARTITIONS:
             sig = self.significant[k]
@@ -303,7 +316,7 @@ def partition_encoding(
         perm = permutation_test_correlation(
             pred[model], y_test, n_permutations=n_permutations, seed=seed, keep_null=True
         )
-        pvalues[model] = pooled_pvalues(perm.r, perm.null)
+        pvalues[model] = pooled_pvalues(perm.r, perm.null, tested=perm.tested)
         region_r = perm.r @ weights
         exceed = (perm.null @ weights.astype(np.float32) >= region_r - 1e-6).sum(0)
         roi[f"mean r {model}"] = region_r
@@ -358,6 +371,7 @@ def partition_encoding(
         regions=pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(),
         alpha=float(alpha),
         correction=correction,
+        untested=y_test.max(0) == y_test.min(0),
     )
 
 

@@ -6,7 +6,9 @@ the per-subject :class:`~b2m.analysis.TextMusicResult` objects can be combined v
 
 * R², r and the variance partitions are averaged over subjects;
 * each p-value map (and each region-level p-value) is combined with Stouffer's method
-  (one-sided z-scores averaged and rescaled by √n), then FDR-corrected as for one subject;
+  (one-sided z-scores averaged and rescaled by √n; p-values clipped to [1e-12, 1 − 1e-12] so
+  that no subject vetoes; a subject that did not test a vertex — constant response, NaN p —
+  is left out there), then FDR-corrected as for one subject;
 * significance rules are those of one subject (unique parts need the union significant,
   ``shared`` is the conjunction of the music and text maps).
 
@@ -33,28 +35,66 @@ from b2m.analysis._text_music import (
 __all__ = ["combine_text_music", "stouffer_pvalues"]
 
 
-def stouffer_pvalues(pvalues) -> np.ndarray:
+#: p-values are clipped to ``[EPS, 1 - EPS]`` before Stouffer's combination.
+EPS = 1e-12
+NAN_POLICIES = ("raise", "omit")
+
+
+def stouffer_pvalues(pvalues, *, nan_policy: str = "raise", eps: float = EPS) -> np.ndarray:
     """Combine one-sided p-values over the first axis with Stouffer's method.
 
     Parameters
     ----------
     pvalues : array of shape (n_subjects, ...)
-        One-sided p-values in (0, 1]; values are clipped to [1e-12, 1].
+        One-sided p-values in [0, 1]. They are clipped to ``[eps, 1 - eps]`` at both ends,
+        so a subject with p = 1 (a statistic below its whole null) weighs as strong evidence
+        against — ``Φ̄⁻¹(1 - eps)`` ≈ −7 for the default ``eps`` — not as an infinite veto
+        (``Φ̄⁻¹(1) = −∞`` would make the group p = 1 whatever the other subjects show); p = 0
+        weighs as much for.
+    nan_policy : {"raise", "omit"}, default "raise"
+        NaN marks an untested entry (e.g. a vertex with a constant response): ``"raise"``
+        rejects it; ``"omit"`` combines, per entry, only the subjects that tested it
+        (``n`` is their number) and gives NaN where none did.
+    eps : float, default 1e-12
+        Clipping margin, in (0, 0.5).
 
     Returns
     -------
     ndarray of shape (...)
         ``Φ̄(Σ_s Φ̄⁻¹(p_s) / √n)``.
+
+    Raises
+    ------
+    ValueError
+        If ``pvalues`` has no subject axis, holds values outside [0, 1] (or NaN with
+        ``nan_policy="raise"``), or ``nan_policy`` / ``eps`` is invalid.
     """
     from scipy import stats
 
+    from b2m._utils._validation import check_choice
+
+    check_choice(nan_policy, "nan_policy", NAN_POLICIES)
+    if not (np.isscalar(eps) and 0 < float(eps) < 0.5):
+        raise ValueError(f"eps must be a number in (0, 0.5); received {eps!r}.")
     p = np.asarray(pvalues, dtype=np.float64)
     if p.ndim < 1 or len(p) == 0:
         raise ValueError(f"pvalues must have one row per subject; received shape {p.shape}.")
-    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
-        raise ValueError("pvalues must lie in [0, 1] with no NaN.")
-    z = stats.norm.isf(np.clip(p, 1e-12, 1.0))
-    return stats.norm.sf(z.sum(0) / np.sqrt(len(p)))
+    missing = np.isnan(p)
+    if nan_policy == "raise" and missing.any():
+        raise ValueError(
+            f"pvalues must lie in [0, 1] with no NaN (or pass nan_policy='omit'); received "
+            f"{int(missing.sum())} NaN."
+        )
+    finite = p[~missing]
+    if np.isinf(finite).any() or (finite < 0).any() or (finite > 1).any():
+        raise ValueError("pvalues must lie in [0, 1]; received values outside.")
+    p = np.where(missing, 0.5, p)
+    # Φ̄⁻¹ of the smaller tail, signed: exactly symmetric (1 - p is exact near 1).
+    z = stats.norm.isf(np.maximum(np.minimum(p, 1.0 - p), eps)) * np.where(p > 0.5, -1.0, 1.0)
+    n = (~missing).sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = stats.norm.sf(z.sum(0) / np.sqrt(n))
+    return np.where(n > 0, out, np.nan)
 
 
 def combine_text_music(
@@ -113,7 +153,10 @@ def combine_text_music(
     raw = {
         k: np.nanmean([res.raw_partitions[k] for res in results], 0) for k in first.raw_partitions
     }
-    pvalues = {k: stouffer_pvalues([res.pvalues[k] for res in results]) for k in first.pvalues}
+    pvalues = {
+        k: stouffer_pvalues([res.pvalues[k] for res in results], nan_policy="omit")
+        for k in first.pvalues
+    }
     significant = significance(pvalues, first.alpha)
 
     roi = pd.DataFrame()
@@ -123,7 +166,9 @@ def combine_text_music(
             if col.startswith("mean "):
                 roi[col] = np.mean([res.roi[col].to_numpy(float) for res in results], 0)
             elif col.startswith("p "):
-                roi[col] = stouffer_pvalues([res.roi[col].to_numpy(float) for res in results])
+                roi[col] = stouffer_pvalues(
+                    [res.roi[col].to_numpy(float) for res in results], nan_policy="omit"
+                )
         tested = significance({k: roi[f"p {k}"] for k in TESTED}, first.alpha)
         for key, value in tested.items():
             roi[f"significant {key}"] = value
@@ -157,6 +202,11 @@ def combine_text_music(
         regions=tables,
         alpha=first.alpha,
         correction=first.correction,
+        untested=(
+            np.logical_and.reduce([res.untested for res in results])
+            if all(res.untested is not None for res in results)
+            else None
+        ),
     )
     if gains is not None:
         compare_with_truth(group, gains, threshold=threshold)

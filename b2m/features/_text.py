@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -67,11 +68,15 @@ class TextLSA(FeatureSpace):
     (exact SVD, signs fixed so that each component's largest loading is positive) and each
     row is scaled to unit L2 norm. No weights, no network: the offline default text space.
 
-    **Transductive.** The vocabulary, IDF weights and SVD basis are fitted on the texts passed
-    to :meth:`embed_text` — for a study, all its captions (training and test clips). No brain
-    data enters, so this does not leak test responses; but a text's vector depends on the
-    other texts given, so embed the whole set at once (rows are permutation-equivariant: the
-    same texts in another order give the same vectors in that order).
+    **Inductive by default.** The vocabulary, IDF weights and SVD basis are fitted on the
+    training texts only — :meth:`embed_text`'s ``train`` (for a study,
+    :func:`b2m.analysis.study_embeddings` passes its training clips) — and the other texts
+    are projected on that basis, as a test caption would be that nobody had seen: its
+    words outside the training vocabulary are ignored. ``fit_on="all"`` keeps the
+    transductive variant, fitted on every text given (test captions included; no brain data
+    enters either way). A text's vector depends on the fitting texts, so embed the whole set
+    at once (rows are permutation-equivariant: the same texts in another order give the same
+    vectors in that order).
 
     Parameters
     ----------
@@ -87,6 +92,9 @@ class TextLSA(FeatureSpace):
         Longest word n-gram (1 = single words only).
     stop_words : {None, "english"}, default None
         Remove scikit-learn's English stop-word list before forming n-grams.
+    fit_on : {"train", "all"}, default "train"
+        Fit TF-IDF and SVD on the ``train`` texts of :meth:`embed_text` (all texts when it
+        gives none), or on every text given (transductive).
 
     Attributes
     ----------
@@ -97,6 +105,8 @@ class TextLSA(FeatureSpace):
     name = "text-lsa"
     version = "1"
     modality = "text"
+    #: :meth:`embed_text` takes ``train=``: which texts to fit on (the study passes its split).
+    fits_on_texts: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -106,6 +116,7 @@ class TextLSA(FeatureSpace):
         max_df: float = 1.0,
         ngram_max: int = 2,
         stop_words: str | None = None,
+        fit_on: str = "train",
     ) -> None:
         n_components = _check_int(n_components, "n_components", 1)
         min_df = _check_int(min_df, "min_df", 1)
@@ -114,9 +125,11 @@ class TextLSA(FeatureSpace):
             raise ValueError(f"max_df must be a number in (0, 1]; received {max_df!r}.")
         if stop_words not in (None, "english"):
             raise ValueError(f"stop_words must be None or 'english'; received {stop_words!r}.")
+        if fit_on not in ("train", "all"):
+            raise ValueError(f"fit_on must be one of ['train', 'all']; received {fit_on!r}.")
         super().__init__(
             n_components=n_components, min_df=min_df, max_df=float(max_df),
-            ngram_max=ngram_max, stop_words=stop_words,
+            ngram_max=ngram_max, stop_words=stop_words, fit_on=fit_on,
         )  # fmt: skip
 
     @property
@@ -124,13 +137,17 @@ class TextLSA(FeatureSpace):
         """Names of the embedding dimensions (``lsa_00``, ``lsa_01``…)."""
         return [f"lsa_{i:02d}" for i in range(self.params["n_components"])]
 
-    def embed_text(self, texts) -> np.ndarray:
-        """Fit TF-IDF + SVD on ``texts`` and return their unit-norm LSA vectors.
+    def embed_text(self, texts, *, train=None) -> np.ndarray:
+        """Fit TF-IDF + SVD on the training texts and return every text's unit-norm LSA vector.
 
         Parameters
         ----------
         texts : sequence of str
-            One caption per clip (fitted together; see the class docstring).
+            One caption per clip (embedded together; see the class docstring).
+        train : array of bool of shape (n_texts,) or array of int, optional
+            The texts to fit on (a mask, or their indices), e.g. a study's training clips;
+            the others are projected on the fitted basis. Default: all texts. Ignored with
+            ``fit_on="all"``.
 
         Returns
         -------
@@ -140,20 +157,24 @@ class TextLSA(FeatureSpace):
         Raises
         ------
         TypeError, ValueError
-            See :func:`check_captions`; ValueError also if no term survives ``min_df`` /
-            ``max_df``.
+            See :func:`check_captions`; ValueError also if ``train`` selects no text or is
+            not a mask/indices of ``texts``, or if no term survives ``min_df`` / ``max_df``.
         """
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         texts = check_captions(texts)
         p = self.params
+        fit = np.ones(len(texts), bool)
+        if train is not None and p["fit_on"] == "train":
+            fit = _check_train(train, len(texts))
+        fit_texts = [t for t, f in zip(texts, fit, strict=True) if f]
         vectorizer = TfidfVectorizer(
             lowercase=True, ngram_range=(1, p["ngram_max"]), sublinear_tf=True,
-            min_df=min(p["min_df"], len(texts)), max_df=p["max_df"], stop_words=p["stop_words"],
-            dtype=np.float64,
+            min_df=min(p["min_df"], len(fit_texts)), max_df=p["max_df"],
+            stop_words=p["stop_words"], dtype=np.float64,
         )  # fmt: skip
         try:
-            tfidf = vectorizer.fit_transform(texts)
+            tfidf = vectorizer.fit_transform(fit_texts)
         except ValueError as exc:
             raise ValueError(
                 f"texts: no term is left after min_df={p['min_df']} and max_df={p['max_df']} "
@@ -169,7 +190,12 @@ class TextLSA(FeatureSpace):
         flip = np.sign(u[np.argmax(np.abs(u), axis=0), np.arange(u.shape[1])])
         u = u * np.where(flip == 0, 1.0, flip)
         out = np.zeros((len(texts), p["n_components"]))
-        out[:, : u.shape[1]] = u * s
+        out[fit, : u.shape[1]] = u * s  # = tfidf @ V, V the term directions
+        if not fit.all():
+            # Out-of-sample rows: x @ V = x @ tfidf.T @ u / s (training vocabulary and IDF).
+            other = vectorizer.transform([t for t, f in zip(texts, fit, strict=True) if not f])
+            scale = np.divide(1.0, s, out=np.zeros_like(s), where=keep)
+            out[~fit, : u.shape[1]] = (other @ tfidf.T).toarray() @ u * scale
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         out = np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
         terms = vectorizer.get_feature_names_out()
@@ -179,6 +205,33 @@ class TextLSA(FeatureSpace):
             for c in range(u.shape[1])
         ]
         return out.astype(np.float32)
+
+
+def _check_train(train, n_texts: int) -> np.ndarray:
+    """A boolean mask of shape (n_texts,) from a mask or integer indices."""
+    arr = np.asarray(train)
+    if arr.dtype == bool:
+        if arr.shape != (n_texts,):
+            raise ValueError(
+                f"train must be a boolean mask of shape ({n_texts},) or integer indices of the "
+                f"texts; received a mask of shape {arr.shape}."
+            )
+        mask = arr
+    elif arr.dtype.kind in "iu" and arr.ndim == 1:
+        if arr.size and (arr.min() < 0 or arr.max() >= n_texts):
+            raise ValueError(
+                f"train must hold indices in [0, {n_texts}); received {arr.min()}…{arr.max()}."
+            )
+        mask = np.zeros(n_texts, bool)
+        mask[arr] = True
+    else:
+        raise ValueError(
+            f"train must be a boolean mask of shape ({n_texts},) or integer indices of the "
+            f"texts; received dtype {arr.dtype}, shape {arr.shape}."
+        )
+    if not mask.any():
+        raise ValueError("train must select at least one text to fit on; received none.")
+    return mask
 
 
 @functools.lru_cache(maxsize=2)

@@ -5,6 +5,7 @@ from b2m.models._identification import (
     IdentificationResult,
     correlation_matrix,
     identification_accuracy,
+    identification_chance,
     identify,
     top_k_accuracy,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "RidgeCV",
     "correlation_matrix",
     "identification_accuracy",
+    "identification_chance",
     "identify",
     "pearson_columns",
     "recall_at_k",

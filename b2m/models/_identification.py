@@ -13,9 +13,19 @@ __all__ = [
     "IdentificationResult",
     "correlation_matrix",
     "identification_accuracy",
+    "identification_chance",
     "identify",
     "top_k_accuracy",
 ]
+
+
+def _unit_centred_rows(x: np.ndarray) -> np.ndarray:
+    """Rows centred and scaled to unit norm; constant rows (max == min) are exactly zero."""
+    constant = x.max(1) == x.min(1)
+    x = x - x.mean(1, keepdims=True)
+    x[constant] = 0.0  # not the rounding noise of ``x - mean``, scaled up to unit norm
+    norm = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norm > 0, norm, 1)
 
 
 def correlation_matrix(a, b) -> np.ndarray:
@@ -29,6 +39,7 @@ def correlation_matrix(a, b) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n, m)
+        0 where a row is constant.
     """
     a = check_array(a, "a", ndim=2)
     b = check_array(b, "b", ndim=2)
@@ -36,15 +47,11 @@ def correlation_matrix(a, b) -> np.ndarray:
         raise ValueError(
             f"a and b must have the same number of columns; received {a.shape[1]} and {b.shape[1]}."
         )
-    a = a - a.mean(1, keepdims=True)
-    b = b - b.mean(1, keepdims=True)
-    na = np.linalg.norm(a, axis=1, keepdims=True)
-    nb = np.linalg.norm(b, axis=1, keepdims=True)
-    return (a / np.where(na > 0, na, 1)) @ (b / np.where(nb > 0, nb, 1)).T
+    return _unit_centred_rows(a) @ _unit_centred_rows(b).T
 
 
 def identification_accuracy(decoded, true) -> np.ndarray:
-    """Per-clip identification accuracy (Brain2Music; chance 0.5).
+    """Per-clip identification accuracy (Brain2Music; chance 0.5 without ties).
 
     For test clip ``i``, the share of the other clips ``j`` whose true embedding correlates
     less with the decoded embedding ``decoded[i]`` than the true embedding ``true[i]`` does.
@@ -59,6 +66,10 @@ def identification_accuracy(decoded, true) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n_clips,)
+
+    See Also
+    --------
+    identification_chance : the chance level, below 0.5 where true embeddings tie.
     """
     decoded = check_array(decoded, "decoded", ndim=2)
     true = check_array(true, "true", ndim=2)
@@ -72,6 +83,62 @@ def identification_accuracy(decoded, true) -> np.ndarray:
     own = np.diag(corr)[:, None]
     others = ~np.eye(len(corr), dtype=bool)
     return ((corr < own) & others).sum(1) / (len(corr) - 1)
+
+
+def identification_chance(true, *, per_clip: bool = False):
+    """Chance level of the identification accuracy, aware of ties among true embeddings.
+
+    Identification counts the other clips ``j`` whose true embedding is *strictly* less
+    correlated with the decoded embedding than the target's. When the decoded embedding is
+    unrelated to the clips (a random direction: isotropic in the embedding space, or a
+    random permutation of the clips), ``corr(d, t_i)`` and ``corr(d, t_j)`` are exchangeable
+    for two different true embeddings, so ``j`` counts with probability 1/2; a clip ``j``
+    whose true embedding equals the target's — e.g. two clips of one genre in the genre
+    one-hot space — gives exactly the same correlation, is never strictly less correlated
+    and counts 0. Hence, per clip::
+
+        chance_i = (n - 1 - ties_i) / (2 (n - 1))
+
+    where ``ties_i`` is the number of other clips whose true embedding equals clip ``i``'s
+    (constant rows, whose correlation with anything is 0, all tie with each other). The mean
+    over clips is the chance level of the mean accuracy: 0.5 without ties,
+    ``(n² - Σ_g m_g²) / (2 n (n - 1))`` for groups of ``m_g`` identical clips (54/118 ≈ 0.458
+    for 60 clips of 10 genres with 6 each) — the same for a permutation null
+    (``b2m.analysis.identification_null``).
+
+    Rows equal only up to rounding (e.g. ``2 t + 1``, the same up to scale and offset) are
+    not ties: their correlations with a decoded vector differ in the last bits and the
+    strict comparison breaks them arbitrarily.
+
+    Parameters
+    ----------
+    true : array of shape (n_clips, n_dims)
+        The true embeddings identification compares with, in the space it is computed in
+        (z-scored or raw: the ties are those of the rows given).
+    per_clip : bool, default False
+        Return each clip's chance instead of the mean.
+
+    Returns
+    -------
+    float or ndarray of shape (n_clips,)
+        The mean chance level, or the per-clip levels with ``per_clip=True``.
+
+    Raises
+    ------
+    ValueError
+        If ``true`` is not a finite 2-D array of at least 2 clips.
+    """
+    true = check_array(true, "true", ndim=2)
+    n = len(true)
+    if n < 2:
+        raise ValueError(f"identification needs at least 2 clips; received {n}.")
+    rows = true.copy()
+    constant = rows.max(1) == rows.min(1)
+    rows[constant] = 0.0  # every constant row correlates 0 with anything: one tie class
+    _, inverse, counts = np.unique(rows, axis=0, return_inverse=True, return_counts=True)
+    ties = counts[inverse.ravel()] - 1
+    chance = (n - 1 - ties) / (2.0 * (n - 1))
+    return chance if per_clip else float(chance.mean())
 
 
 def top_k_accuracy(decoded, candidates, true_index, k=(1, 5)) -> dict[int, float]:
@@ -126,6 +193,9 @@ class IdentificationResult:
         e.g. two clips of one genre in the genre one-hot space).
     correlations : ndarray of shape (n_clips, n_clips)
         Decoded × true correlation matrix.
+    chance : float or None
+        Chance level of :attr:`mean_accuracy` given the ties among the true embeddings
+        (:func:`identification_chance`): 0.5 without ties, lower with them.
     """
 
     clip_ids: np.ndarray
@@ -133,10 +203,11 @@ class IdentificationResult:
     rank: np.ndarray
     correlations: np.ndarray
     ties: np.ndarray | None = None
+    chance: float | None = None
 
     @property
     def mean_accuracy(self) -> float:
-        """Mean identification accuracy (chance 0.5)."""
+        """Mean identification accuracy (chance :attr:`chance`: 0.5 without ties)."""
         return float(self.accuracy.mean())
 
     def top_k(self, k: int) -> float:
@@ -155,19 +226,42 @@ class IdentificationResult:
         )
 
 
-def identify(decoded, true, clip_ids=None) -> IdentificationResult:
+def identify(decoded, true, clip_ids=None, *, scaler=None) -> IdentificationResult:
     """Identification accuracy and retrieval ranks of decoded embeddings among the true ones.
+
+    Works in whatever space the embeddings are given in. Correlation across dimensions
+    depends on their units: :class:`b2m.models.Decoder` identifies in its standardised
+    (z-scored with training statistics) space, where every dimension weighs the same;
+    Brain2Music correlated raw embeddings. Pass ``scaler`` to identify standardised
+    embeddings in raw units.
 
     Parameters
     ----------
     decoded : array of shape (n_clips, n_dims)
     true : array of shape (n_clips, n_dims)
     clip_ids : array of shape (n_clips,), optional
+    scaler : object with ``inverse_transform``, optional
+        E.g. a fitted decoder's ``target_scaler_``: ``decoded`` and ``true`` are mapped
+        back to raw units with ``scaler.inverse_transform`` before identification.
 
     Returns
     -------
     IdentificationResult
+        With the tie-aware :attr:`~IdentificationResult.chance` of the true embeddings used.
+
+    Raises
+    ------
+    TypeError
+        If ``scaler`` has no ``inverse_transform`` method.
     """
+    if scaler is not None:
+        if not callable(getattr(scaler, "inverse_transform", None)):
+            raise TypeError(
+                "scaler must have an inverse_transform method (e.g. a fitted Decoder's "
+                f"target_scaler_); received {type(scaler).__name__}."
+            )
+        decoded = scaler.inverse_transform(np.asarray(decoded))
+        true = scaler.inverse_transform(np.asarray(true))
     accuracy = identification_accuracy(decoded, true)
     corr = correlation_matrix(decoded, true)
     own = np.diag(corr)[:, None]
@@ -175,5 +269,10 @@ def identify(decoded, true, clip_ids=None) -> IdentificationResult:
     ties = (corr == own).sum(1) - 1
     clip_ids = np.arange(len(corr)) if clip_ids is None else np.asarray(clip_ids)
     return IdentificationResult(
-        clip_ids=clip_ids, accuracy=accuracy, rank=rank, correlations=corr, ties=ties
+        clip_ids=clip_ids,
+        accuracy=accuracy,
+        rank=rank,
+        correlations=corr,
+        ties=ties,
+        chance=identification_chance(true),
     )

@@ -99,8 +99,9 @@ class ReconstructionEvaluation:
         -------
         pandas.DataFrame
             ``subject``, ``space``, ``backend``, ``kind``, ``n`` (items scored),
-            ``identification`` (mean; chance 0.5), ``identification_sd`` and
-            ``genre_agreement`` (share; chance about 0.1).
+            ``identification`` (mean; chance 0.5), ``identification_sd``,
+            ``genre_agreement`` (share; chance about 0.1) and ``library`` (the retrieval
+            library searched, e.g. ``"train"``; None for other backends).
         """
         g = self.clips.groupby(["backend", "kind"], sort=False)
         frame = g.agg(
@@ -108,6 +109,7 @@ class ReconstructionEvaluation:
             identification=("identification", "mean"),
             identification_sd=("identification", "std"),
             genre_agreement=("genre_agree", "mean"),
+            library=("library", "first"),
         ).reset_index()
         frame.insert(0, "space", self.space)
         frame.insert(0, "subject", self.subject)
@@ -292,7 +294,8 @@ def evaluate_reconstructions(
 
     rows, embeddings = [], {}
 
-    def score(backend, kind, emb, targets, ranks, labels):
+    def score(backend, kind, emb, targets, ranks, labels, libraries=None):
+        libraries = libraries or [None] * len(targets)
         t = np.array([test_pos[c] for c in targets])
         ident = identification_against(z(emb), z(stimuli), t)
         predicted = clf.predict(unit_rows(z(emb)))
@@ -308,6 +311,7 @@ def evaluate_reconstructions(
                     "true_genre": test_genres[t[i]],
                     "predicted_genre": str(predicted[i]),
                     "genre_agree": float(predicted[i] == test_genres[t[i]]),
+                    "library": libraries[i],
                 }
             )
         embeddings[backend] = np.asarray(emb)
@@ -324,6 +328,7 @@ def evaluate_reconstructions(
             [r.target_clip_id for r in group],
             [r.rank for r in group],
             [r.label for r in group],
+            [r.provenance.get("library_name") for r in group],
         )
     targets = sorted({r.target_clip_id for r in recs}, key=test_pos.get)
     if decoded is not None:
@@ -343,7 +348,7 @@ def evaluate_reconstructions(
                     "backend": CHANCE, "kind": "chance reference", "target_clip_id": c,
                     "rank": 0, "label": f"mean of {n_chance} random training clips",
                     "identification": float(ident[i]), "true_genre": test_genres[t[i]],
-                    "predicted_genre": "", "genre_agree": float(agree[i]),
+                    "predicted_genre": "", "genre_agree": float(agree[i]), "library": None,
                 }
             )  # fmt: skip
         embeddings[CHANCE] = train[draws[0]]

@@ -9,7 +9,11 @@ import pandas as pd
 
 from b2m.reconstruction._base import Reconstruction, Reconstructor
 
-__all__ = ["RetrievalReconstructor", "study_library"]
+__all__ = ["LIBRARIES", "RetrievalReconstructor", "study_library"]
+
+#: Which of a study's clips :func:`study_library` holds: the training clips only (disjoint
+#: from the test set, the default), or every clip, the target being left out at retrieval.
+LIBRARIES = ("train", "all-but-target")
 
 
 def _simple(value):
@@ -41,7 +45,12 @@ class RetrievalReconstructor(Reconstructor):
         Never return the target clip itself (leave-one-out when the library holds the
         study's clips): library items whose ``clip_id`` equals the target's are skipped.
     source : str, optional
-        Names the library (e.g. the study key), recorded in provenance.
+        Names where the library comes from (e.g. the study key), recorded in provenance.
+    library_name : str, optional
+        Names which clips the library holds (e.g. ``"train"`` or ``"all-but-target"`` for a
+        study's library, see :func:`study_library`), recorded in each reconstruction's
+        provenance as ``library_name`` (and in ``params``), so evaluations can say which
+        library was searched.
     """
 
     name = "retrieval"
@@ -53,6 +62,7 @@ class RetrievalReconstructor(Reconstructor):
         *,
         exclude_self: bool = True,
         source: str | None = None,
+        library_name: str | None = None,
     ):
         from b2m.models import LibraryIndex
 
@@ -73,9 +83,12 @@ class RetrievalReconstructor(Reconstructor):
             )
         if not isinstance(exclude_self, bool):
             raise TypeError(f"exclude_self must be a bool; received {exclude_self!r}.")
+        if library_name is not None and not isinstance(library_name, str):
+            raise TypeError(f"library_name must be a str or None; received {library_name!r}.")
         super().__init__(
-            exclude_self=exclude_self, source=source, library_size=int(library.n_items)
-        )
+            exclude_self=exclude_self, source=source, library_size=int(library.n_items),
+            library_name=library_name,
+        )  # fmt: skip
         self.library = library
         self.load_audio = load_audio
         self._ids = library.metadata["clip_id"].astype(str).to_numpy()
@@ -131,6 +144,7 @@ class RetrievalReconstructor(Reconstructor):
                     "params": self.params,
                     "source_clip_id": clip_id,
                     "library_index": index,
+                    "library_name": self.params["library_name"],
                     "library": row,
                     "genre": genre,
                     "excluded_target": bool(self.params["exclude_self"] and target in self._ids),
@@ -168,7 +182,9 @@ class RetrievalReconstructor(Reconstructor):
         return wave, sr
 
 
-def study_library(study, space: str = "acoustic", *, transform=None, clip_ids=None, **params):
+def study_library(
+    study, space: str = "acoustic", *, transform=None, clip_ids=None, library=None, **params
+):
     """A :class:`b2m.models.LibraryIndex` of a study's clips in one feature space.
 
     Parameters
@@ -181,7 +197,14 @@ def study_library(study, space: str = "acoustic", *, transform=None, clip_ids=No
         so that the library lives in the same (standardised) space as the decoded
         embeddings. Cosine similarity in raw feature units is dominated by the largest ones.
     clip_ids : sequence of str, optional
-        Clips to include (default all of ``study.clips``: training and test).
+        Exactly these clips, in this order (instead of ``library``).
+    library : {"train", "all-but-target"}, optional
+        Which clips, when ``clip_ids`` is not given: ``"train"`` (the default) the training
+        clips, in ``study.responses.train_ids`` order — disjoint from the test set, so a
+        decoded test clip can only retrieve clips the models were fitted on; or
+        ``"all-but-target"``: every clip of ``study.clips`` (training and test, their
+        order), for a :class:`RetrievalReconstructor` that leaves the target out
+        (``exclude_self=True``) — the other test clips can then be retrieved.
     **params
         Passed to the feature space.
 
@@ -189,13 +212,29 @@ def study_library(study, space: str = "acoustic", *, transform=None, clip_ids=No
     -------
     LibraryIndex
         Metadata columns ``clip_id``, ``genre``, ``split``, ``caption``.
+
+    Raises
+    ------
+    ValueError
+        If ``library`` is not one of :data:`LIBRARIES`, or both ``library`` and
+        ``clip_ids`` are given.
     """
+    from b2m._utils._validation import check_choice
     from b2m.analysis import study_embeddings
     from b2m.models import LibraryIndex
 
-    emb = study_embeddings(study, space, **params)
-    rows = np.arange(len(study.clips)) if clip_ids is None else study.clip_indices(list(clip_ids))
-    emb = emb[rows]
+    if library is not None and clip_ids is not None:
+        raise ValueError(
+            "library and clip_ids choose the same thing; pass one or the other, not both "
+            f"(received library={library!r} and {len(list(clip_ids))} clip_ids)."
+        )
+    if clip_ids is not None:
+        rows = study.clip_indices([str(c) for c in clip_ids])
+    elif check_choice("train" if library is None else library, "library", LIBRARIES) == "train":
+        rows = study.clip_indices([str(c) for c in study.responses.train_ids])
+    else:
+        rows = np.arange(len(study.clips))
+    emb = study_embeddings(study, space, **params)[rows]
     if transform is not None:
         if not callable(transform):
             raise TypeError(f"transform must be callable; received {type(transform).__name__}.")

@@ -19,8 +19,9 @@ from b2m.models import identification_accuracy, pearson_columns
 
 COLUMNS = [
     "subject", "space", "n_voxels", "n_dims", "identification", "identification_sd", "top1",
-    "top5", "chance_low", "chance_high", "null_mean", "p_value", "mean_dimension_r",
-    "chance_top1", "chance_top5",
+    "top5", "chance_identification", "chance_low", "chance_high", "null_mean", "p_value",
+    "identification_raw", "chance_identification_raw", "mean_dimension_r", "chance_top1",
+    "chance_top5",
 ]  # fmt: skip
 
 
@@ -98,6 +99,11 @@ def test_genre_ties_lower_the_null(table_and_results):
     row = table_and_results[0].set_index("space").loc["genre"]
     assert row.null_mean < 0.48
     assert row.identification > row.chance_high
+    # The tie-aware analytic chance (10 genres × 6 test clips): (60² − 10·6²) / (2·60·59).
+    assert row.chance_identification == pytest.approx(54 / 118)
+    assert abs(row.null_mean - row.chance_identification) < 0.01
+    text = table_and_results[0].set_index("space").loc["text-lsa"]
+    assert text.chance_identification == 0.5 and 0.5 < text.identification_raw <= 1
 
 
 def test_chance_band_contains_half_for_shuffled_decoders(study):

@@ -120,6 +120,43 @@ def test_pooled_pvalues_are_uniform_under_the_null():
         pooled_pvalues(np.zeros(3), null)
 
 
+def test_pooled_pvalues_leave_untested_targets_out():
+    rng = np.random.default_rng(6)
+    null = rng.standard_normal((200, 400)).astype(np.float32)
+    null[:, 200:] = 0.0  # targets whose statistic is 0 under every permutation (constant)
+    stat = rng.standard_normal(400)
+    tested = np.arange(400) < 200
+    p = pooled_pvalues(stat, null, tested=tested)
+    assert np.isnan(p[~tested]).all()
+    np.testing.assert_allclose(p[tested], pooled_pvalues(stat[:200], null[:, :200]))
+    assert np.isnan(pooled_pvalues(np.array([np.nan, 1.0]), null[:, :2]))[0]
+    with pytest.raises(ValueError, match="tested"):
+        pooled_pvalues(stat, null, tested=tested[:3])
+
+
+def test_constant_vertices_do_not_narrow_the_null():
+    """A null dataset with half the vertices constant: the others keep the nominal level."""
+    rng = np.random.default_rng(8)
+    n_train, n_test, n_vertices = 120, 40, 2000
+    music = rng.standard_normal((n_train + n_test, 4))
+    text = rng.standard_normal((n_train + n_test, 3))
+    responses = rng.standard_normal((n_train + n_test, n_vertices))
+    constant = np.arange(n_vertices) % 2 == 0
+    responses[:, constant] = 0.3
+    runs = np.repeat(np.arange(12), n_train // 12)
+    tr, te = slice(0, n_train), slice(n_train, None)
+    result = partition_encoding(
+        music[tr], text[tr], responses[tr], runs, music[te], text[te], responses[te],
+        n_permutations=100, regions={}, evaluation="test",
+    )  # fmt: skip
+    np.testing.assert_array_equal(result.untested, constant)
+    assert result.summary()["n_untested"] == constant.sum()
+    for key in ("music", "text", "union", "unique_music", "unique_text"):
+        assert np.isnan(result.pvalues[key][constant]).all(), key
+    rates = [np.mean(result.pvalues[m][~constant] < 0.05) for m in ("music", "text", "union")]
+    assert all(0.025 < rate < 0.075 for rate in rates), rates
+
+
 # -- partition_encoding on synthetic data with known unique and shared variance -----------
 
 

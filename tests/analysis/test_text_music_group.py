@@ -23,6 +23,27 @@ def test_stouffer_pvalues_known_values():
         stouffer_pvalues(np.array([[1.5]]))
 
 
+def test_stouffer_one_p_of_one_is_no_veto():
+    # Four subjects with strong evidence, one with p = 1 (its statistic below every null
+    # value): that subject counts as strong evidence against, not as an infinite veto.
+    strong = stats.norm.sf(4.0)
+    combined = stouffer_pvalues(np.array([[strong]] * 4 + [[1.0]]))[0]
+    assert combined < 0.01
+    # Clipped symmetrically: p = 1 weighs exactly as much against as p = 0 weighs for.
+    assert stouffer_pvalues(np.array([[0.0], [1.0]]))[0] == pytest.approx(0.5)
+    one = stouffer_pvalues(np.array([[1.0]]))[0]
+    assert 0.5 < one < 1.0
+
+
+def test_stouffer_omits_untested_subjects_when_asked():
+    p = np.array([[0.01, np.nan, np.nan], [0.01, 0.2, np.nan]])
+    out = stouffer_pvalues(p, nan_policy="omit")
+    assert out[0] == pytest.approx(stats.norm.sf(2 * stats.norm.isf(0.01) / np.sqrt(2)))
+    assert out[1] == pytest.approx(0.2) and np.isnan(out[2])
+    with pytest.raises(ValueError, match=r"nan_policy must be one of .*received 'skip'"):
+        stouffer_pvalues(p, nan_policy="skip")
+
+
 def test_combine_rejects_bad_input():
     with pytest.raises(TypeError, match="results"):
         combine_text_music([])

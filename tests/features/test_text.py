@@ -83,6 +83,64 @@ def test_cache_key_changes_with_params():
     assert SentenceMiniLM(batch_size=4).cache_key == SentenceMiniLM().cache_key
 
 
+TEST_CAPTIONS = [
+    "A pounding heavy metal track with distorted guitars and screamed vocals.",
+    "Zydeco accordion waltz featuring washboard percussion.",  # no training word at all
+]
+
+
+def test_lsa_fits_on_the_training_texts_only():
+    texts = CAPTIONS + TEST_CAPTIONS
+    train = np.arange(len(texts)) < len(CAPTIONS)
+    space = TextLSA(n_components=4, min_df=1)
+    emb = space.embed_text(texts, train=train)
+    assert emb.shape == (len(texts), 4) and emb.dtype == np.float32
+    # the training rows do not depend on the test texts: the same as fitting on them alone
+    np.testing.assert_allclose(emb[train], space.embed_text(CAPTIONS), atol=1e-6)
+    other = space.embed_text(CAPTIONS + ["Something else entirely, quiet ambient pads."] * 2,
+                             train=train)  # fmt: skip
+    np.testing.assert_allclose(other[train], emb[train], atol=1e-6)
+    # test texts are projected on the training basis: the metal caption lands near metal,
+    # a caption with no training term has no direction (zero row)
+    np.testing.assert_allclose(np.linalg.norm(emb[-2]), 1.0, atol=1e-5)
+    assert emb[-2] @ emb[0] > emb[-2] @ emb[2]
+    assert np.all(emb[-1] == 0)
+    # integer indices work as well as a mask
+    np.testing.assert_array_equal(space.embed_text(texts, train=np.flatnonzero(train)), emb)
+
+
+def test_lsa_transductive_option_fits_on_every_text():
+    texts = CAPTIONS + TEST_CAPTIONS
+    train = np.arange(len(texts)) < len(CAPTIONS)
+    transductive = TextLSA(n_components=4, min_df=1, fit_on="all")
+    emb = transductive.embed_text(texts, train=train)  # the split is ignored
+    np.testing.assert_array_equal(emb, transductive.embed_text(texts))
+    np.testing.assert_array_equal(emb, TextLSA(n_components=4, min_df=1).embed_text(texts))
+    assert np.any(emb[-1] != 0)  # the test caption's own words entered the vocabulary
+    assert not np.allclose(emb[train], TextLSA(n_components=4, min_df=1).embed_text(CAPTIONS))
+
+
+def test_lsa_cache_key_says_what_it_was_fitted_on():
+    assert TextLSA().params["fit_on"] == "train"
+    assert TextLSA().cache_key != "ef76c175c5bf088a"  # the transductive default's old key
+    assert TextLSA().cache_key != TextLSA(fit_on="all").cache_key
+    assert TextLSA.fits_on_texts is True
+
+
+@pytest.mark.parametrize(
+    ("train", "match"),
+    [
+        (np.zeros(8, bool), "at least one"),
+        (np.ones(3, bool), r"train must be a boolean mask of shape \(8,\)"),
+        (np.array([0, 9]), r"train must hold indices in \[0, 8\)"),
+        (np.array([0.5]), "train must be a boolean mask"),
+    ],
+)
+def test_lsa_bad_train(train, match):
+    with pytest.raises(ValueError, match=match):
+        TextLSA(min_df=1).embed_text(CAPTIONS + TEST_CAPTIONS, train=train)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -92,6 +150,7 @@ def test_cache_key_changes_with_params():
         ({"max_df": 0.0}, "max_df"),
         ({"ngram_max": True}, "ngram_max"),
         ({"stop_words": "french"}, "stop_words"),
+        ({"fit_on": "test"}, r"fit_on must be one of \['train', 'all'\]; received 'test'"),
     ],
 )
 def test_lsa_bad_params(kwargs, match):

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from b2m.models import correlation_matrix, identification_accuracy, identify, top_k_accuracy
+from b2m.models._identification import identification_chance
 
 
 def test_perfect_and_reversed():
@@ -59,3 +60,75 @@ def test_ties_are_broken_at_random():
     assert top_k_accuracy(decoded, true, np.arange(5), k=1)[1] == pytest.approx(res.top_k(1))
     # Tied clips count as failures in identification accuracy (strictly less correlated).
     np.testing.assert_allclose(res.accuracy[:3], 2 / 4)
+
+
+# -- chance level where true embeddings tie ---------------------------------------------
+
+
+def _monte_carlo_chance(true, n_draws, seed):
+    """Mean identification accuracy of decoded vectors unrelated to the clips (N(0, 1))."""
+    rng = np.random.default_rng(seed)
+    acc = [identification_accuracy(rng.standard_normal(true.shape), true) for _ in range(n_draws)]
+    return np.mean(acc, 0)
+
+
+def test_chance_with_genre_ties_matches_monte_carlo():
+    # The study's test set in the genre one-hot space: 60 clips, 10 genres of 6 each. A
+    # clip's 5 genre-mates always tie with it (never strictly less correlated), so chance is
+    # (59 - 5) / (2 * 59) ≈ 0.458, not 0.5.
+    true = np.repeat(np.eye(10), 6, axis=0)
+    chance = identification_chance(true)
+    assert chance == pytest.approx(54 / 118)
+    np.testing.assert_allclose(identification_chance(true, per_clip=True), 54 / 118)
+    assert _monte_carlo_chance(true, 400, seed=0).mean() == pytest.approx(chance, abs=0.005)
+    # identify() reports it with the result
+    rng = np.random.default_rng(1)
+    assert identify(rng.standard_normal(true.shape), true).chance == pytest.approx(chance)
+
+
+def test_chance_per_clip_with_mixed_ties_matches_monte_carlo():
+    rng = np.random.default_rng(2)
+    base = rng.standard_normal((12, 8))
+    # clips 0-2 share one embedding, clips 3-4 another; clips 10 and 11 are constant (their
+    # correlation with anything is 0: they tie with each other)
+    true = base.copy()
+    true[1], true[2] = true[0], true[0]
+    true[4] = true[3]
+    true[10] = 3.0
+    true[11] = -1.0
+    per_clip = identification_chance(true, per_clip=True)
+    n = len(true)
+    ties = np.array([2, 2, 2, 1, 1, 0, 0, 0, 0, 0, 1, 1])
+    np.testing.assert_allclose(per_clip, (n - 1 - ties) / (2 * (n - 1)))
+    np.testing.assert_allclose(_monte_carlo_chance(true, 3000, seed=3), per_clip, atol=0.02)
+    # continuous embeddings without ties: exactly 0.5
+    assert identification_chance(rng.standard_normal((20, 5))) == 0.5
+
+
+def test_chance_bad_input():
+    with pytest.raises(ValueError, match="at least 2 clips"):
+        identification_chance(np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="true must be a 2-D array"):
+        identification_chance(np.zeros(3))
+
+
+def test_identification_on_raw_embeddings():
+    # Correlation across dimensions depends on the units: z-scoring the dimensions with
+    # training statistics changes identification; `scaler` maps both back to raw units.
+    rng = np.random.default_rng(4)
+    raw_true = rng.standard_normal((30, 6)) * [100.0, 1, 1, 1, 1, 1] + 5.0
+    raw_decoded = raw_true + rng.standard_normal((30, 6)) * 2.0
+    mean, scale = raw_true.mean(0), raw_true.std(0)
+
+    class Scaler:
+        def inverse_transform(self, x):
+            return x * scale + mean
+
+    z_true, z_decoded = (raw_true - mean) / scale, (raw_decoded - mean) / scale
+    standardised = identify(z_decoded, z_true)
+    raw = identify(z_decoded, z_true, scaler=Scaler())
+    np.testing.assert_allclose(raw.accuracy, identification_accuracy(raw_decoded, raw_true))
+    np.testing.assert_allclose(raw.correlations, correlation_matrix(raw_decoded, raw_true))
+    assert not np.allclose(raw.accuracy, standardised.accuracy)
+    with pytest.raises(TypeError, match="scaler must have an inverse_transform method"):
+        identify(z_decoded, z_true, scaler=object())

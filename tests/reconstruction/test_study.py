@@ -25,8 +25,13 @@ def test_study_retrieval_never_returns_the_target(study, decoding):
         assert all(r.target_clip_id == target for r in row)
         assert row[0].provenance["params"]["source"] == study.key
         assert row[0].provenance["library"]["genre"] in row[0].label
+        # the default library is the 480 training clips: no test clip is ever returned
+        assert all(r.provenance["library"]["split"] == "train" for r in row)
+        assert row[0].provenance["library_name"] == "train"
     # without leave-one-out the decoded embedding ranks its own clip high among the 540
-    library = study_library(study, "acoustic", transform=decoding.decoder.transform_embeddings)
+    library = study_library(
+        study, "acoustic", transform=decoding.decoder.transform_embeddings, library="all-but-target"
+    )
     own = RetrievalReconstructor(library, lambda c: (np.ones(8), 100), exclude_self=False)
     top = own.reconstruct(decoding.decoded, list(decoding.test_ids), k=50)
     found = [
@@ -38,10 +43,13 @@ def test_study_retrieval_never_returns_the_target(study, decoding):
 
 def test_study_library_lives_in_the_decoders_space(study, decoding):
     library = study_library(study, "acoustic", transform=decoding.decoder.transform_embeddings)
-    assert library.n_items == 540 and library.dim == decoding.decoded.shape[1]
+    assert library.n_items == 480 and library.dim == decoding.decoded.shape[1]
     assert list(library.metadata.columns) == ["clip_id", "genre", "split", "caption"]
-    train_only = study_library(study, clip_ids=study.responses.train_ids)
-    assert train_only.n_items == 480 and set(train_only.metadata["split"]) == {"train"}
+    assert set(library.metadata["split"]) == {"train"}
+    everything = study_library(study, library="all-but-target")
+    assert everything.n_items == 540
+    chosen = study_library(study, clip_ids=study.responses.train_ids)
+    assert chosen.n_items == 480 and set(chosen.metadata["split"]) == {"train"}
 
 
 def test_make_reconstructor_fits_on_training_clips(study, decoding):

@@ -63,7 +63,7 @@ def test_postbuild_runs_existing_commands_on_a_real_notebook():
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["b2m"] == "b2m.cli:main"
     commands = _b2m_commands(text)
-    assert [c[0] for c in commands] == ["simulate", "features"]
+    assert [c[0] for c in commands] == ["simulate", "features", "features"]
     parser = build_parser()
     for argv in commands:
         parser.parse_args(argv)  # SystemExit on an unknown command or option

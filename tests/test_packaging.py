@@ -30,6 +30,10 @@ def test_environment_yml_matches_pyproject():
         "only in pyproject": wanted - listed,
     }
     assert any(r.startswith("-e .") for r in pip_section)
+    # The learned music model of the default path (musicnn) needs torch: conda-forge's CPU build.
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    (torch_floor,) = [r.split("torch")[1] for r in project["optional-dependencies"]["musicnn"]]
+    assert f"pytorch-cpu{torch_floor}" in conda
 
 
 def test_readme_set_up_commands_are_make_targets():

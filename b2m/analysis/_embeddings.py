@@ -23,16 +23,27 @@ def study_embeddings(
     Returns
     -------
     ndarray of shape (n_clips, n_dims)
-        Rows in the order of ``study.clips``.
+        Rows in the order of ``study.clips``. A space fitted on the texts it embeds
+        (``fits_on_texts``, e.g. ``"text-lsa"``) is fitted on the training clips' captions
+        (``study.responses.train_ids``) and the test captions are projected.
     """
     from b2m.features import cached_features, get_feature_space
 
     fs = get_feature_space(space, **params)
+    if getattr(fs, "derived_from", None):  # e.g. musicnn-tags: the last layer of musicnn
+        parent = study_embeddings(study, fs.derived_from, progressbar=progressbar, **params)
+        return fs.derive(parent)
     ids = study.clips["clip_id"].tolist()
     if fs.modality == "label":
         return fs.embed_labels(study.clips["genre"].tolist())
     if fs.modality == "text":
-        compute = lambda: fs.embed_text(study.clips["caption"].tolist())  # noqa: E731
+        captions = study.clips["caption"].tolist()
+        if getattr(fs, "fits_on_texts", False):
+            # A space fitted on the captions (text-lsa) learns from the training clips only.
+            train = study.clip_indices([str(c) for c in study.responses.train_ids])
+            compute = lambda: fs.embed_text(captions, train=train)  # noqa: E731
+        else:
+            compute = lambda: fs.embed_text(captions)  # noqa: E731
     else:
 
         def compute():

@@ -12,6 +12,13 @@ from b2m.features._base import FeatureSpace
 from b2m.features._cache import cached_features
 from b2m.features._clap import ClapFeatures, ClapTextFeatures
 from b2m.features._library import embed_music_folder
+from b2m.features._musicnn import (
+    MusicnnFeatures,
+    MusicnnMSDFeatures,
+    MusicnnMSDTagFeatures,
+    MusicnnTagFeatures,
+    musicnn_tags,
+)
 from b2m.features._text import SentenceMiniLM, TextLSA
 from b2m.features._w2vbert import W2VBertFeatures
 
@@ -21,12 +28,17 @@ __all__ = [
     "ClapTextFeatures",
     "FeatureSpace",
     "GenreOneHot",
+    "MusicnnFeatures",
+    "MusicnnMSDFeatures",
+    "MusicnnMSDTagFeatures",
+    "MusicnnTagFeatures",
     "SentenceMiniLM",
     "TextLSA",
     "W2VBertFeatures",
     "cached_features",
     "embed_music_folder",
     "get_feature_space",
+    "musicnn_tags",
 ]
 
 _SPACES: dict[str, type[FeatureSpace]] = {
@@ -37,6 +49,10 @@ _SPACES: dict[str, type[FeatureSpace]] = {
     ClapFeatures.name: ClapFeatures,
     ClapTextFeatures.name: ClapTextFeatures,
     W2VBertFeatures.name: W2VBertFeatures,
+    MusicnnFeatures.name: MusicnnFeatures,
+    MusicnnTagFeatures.name: MusicnnTagFeatures,
+    MusicnnMSDFeatures.name: MusicnnMSDFeatures,
+    MusicnnMSDTagFeatures.name: MusicnnMSDTagFeatures,
 }
 
 
@@ -50,9 +66,14 @@ def get_feature_space(name: str, **params) -> FeatureSpace:
         ``"text-lsa"`` (:class:`TextLSA`, captions, offline), ``"sentence-minilm"``
         (:class:`SentenceMiniLM`, captions; needs the ``text`` extra), ``"clap"``
         (:class:`ClapFeatures`, music and text in one space; ``clap`` extra), ``"clap-text"``
-        (:class:`ClapTextFeatures`, the same CLAP model applied to captions) or ``"w2v-bert"``
-        (:class:`W2VBertFeatures`, hidden layers of w2v-BERT 2.0; ``w2v`` extra). The
-        weight-bearing spaces (``clap``, ``clap-text``, ``w2v-bert``) read their weights from
+        (:class:`ClapTextFeatures`, the same CLAP model applied to captions), ``"w2v-bert"``
+        (:class:`W2VBertFeatures`, hidden layers of w2v-BERT 2.0; ``w2v`` extra), or the
+        musicnn taggers (``musicnn`` extra; weights ship with the package): ``"musicnn"``
+        (:class:`MusicnnFeatures`, the 200-d penultimate layer of the MagnaTagATune model),
+        ``"musicnn-tags"`` (:class:`MusicnnTagFeatures`, its 50 tag logits),
+        ``"musicnn-msd"`` and ``"musicnn-msd-tags"`` (:class:`MusicnnMSDFeatures`,
+        :class:`MusicnnMSDTagFeatures`: the Million Song Dataset model). The
+        weight-bearing spaces ``clap``, ``clap-text`` and ``w2v-bert`` read their weights from
         a local folder or your Hugging Face cache, never from the network, and raise
         ``FileNotFoundError`` with download instructions when they are missing.
     **params
@@ -68,6 +89,8 @@ def get_feature_space(name: str, **params) -> FeatureSpace:
         If ``name`` is unknown (the message lists the available names).
     FileNotFoundError
         If a weight-bearing space's model is not on this machine.
+    OSError
+        If musicnn's shipped weights fail their SHA-256 check.
     TypeError
         If a parameter is not accepted by that space.
     """

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from b2m._plotting_tags import plot_decoded_tags, plot_tag_scores
 from b2m._plotting_volume import plot_volume_map, values_to_volume
 from b2m._utils._validation import check_array, check_choice, check_consistent_length
 from b2m.surface import N_VERTICES, N_VERTICES_HEMI, load_fsaverage5
@@ -27,10 +28,12 @@ __all__ = [
     "genre_colors",
     "load_sulcal_depth",
     "plot_clip",
+    "plot_decoded_tags",
     "plot_embeddings",
     "plot_neighbours",
     "plot_run",
     "plot_surface",
+    "plot_tag_scores",
     "plot_volume_map",
     "values_to_volume",
 ]

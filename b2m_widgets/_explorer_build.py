@@ -32,8 +32,8 @@ def build_parts(explorer, method: str, title: str | None, height: int = 400) -> 
         Holds ``embeddings``, ``genres``, ``clip_ids``, ``responses`` and
         ``reconstructions`` (None hides the B player and its list); receives ``output``,
         ``scatter``, ``dropdown``, ``response_toggle``, ``stimulus_player``,
-        ``reconstruction_player``, ``retrieval_list``, ``reconstruction_list``, ``surface``
-        and ``has_surface``.
+        ``reconstruction_player``, ``retrieval_list``, ``reconstruction_list``, ``surface``,
+        ``text_box`` (hidden unless the explorer has a ``text_search``) and ``has_surface``.
     method : {"pca", "tsne"}
         Projection of the scatter.
     title : str or None
@@ -101,9 +101,19 @@ def build_parts(explorer, method: str, title: str | None, height: int = 400) -> 
         [explorer.retrieval_list, explorer.reconstruction_list],
         layout=widgets.Layout(flex="1 1 300px", padding="0 0 0 12px"),
     )
+    explorer.text_box = widgets.Text(
+        placeholder="describe the music, e.g. distorted guitar, fast drums (Enter)",
+        description="search",
+        continuous_update=False,
+        layout=widgets.Layout(width="100%", max_width="640px"),
+    )
+    explorer.text_box.add_class("b2m-text-search")
+    if explorer.text_search is None:
+        explorer.text_box.layout.display = "none"
     wrap = widgets.Layout(flex_flow="row wrap", width="100%")
     return [
         explorer.dropdown,
+        explorer.text_box,
         widgets.HBox([explorer.scatter, brain], layout=wrap),
         widgets.HBox([players, lists], layout=wrap),
         explorer.output,

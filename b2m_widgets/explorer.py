@@ -73,6 +73,11 @@ class ClipExplorer(widgets.VBox):
         Row (or clip id) shown at start, without playing; None shows nothing.
     static_fallback : bool, default False
         Add a PNG of :meth:`static_figure` to the display data (for PDF export; costs a few s).
+    text_search : b2m.analysis.TextSearch, optional
+        Shows a text box: a description ("distorted guitar, fast drums") is mapped onto the
+        tag vocabulary, the matching clips fill the list (activate a row to select and play
+        it) and, with an encoder in the search, the cortex shows where such music would drive
+        responses.
 
     Attributes
     ----------
@@ -110,6 +115,7 @@ class ClipExplorer(widgets.VBox):
         title: str | None = None,
         initial: int | str | None = 0,
         static_fallback: bool = False,
+        text_search=None,
     ):
         if not is_study(study):
             raise TypeError(
@@ -132,6 +138,12 @@ class ClipExplorer(widgets.VBox):
             )
         self.responses = Responses(getattr(study, "responses", None), encoder, feats)
         self.reconstructions = check_reconstructions(reconstructions)
+        if text_search is not None and not callable(text_search):
+            raise TypeError(
+                "text_search must be a b2m.analysis.TextSearch (callable on a text); received "
+                f"{type(text_search).__name__}."
+            )
+        self.text_search = text_search
         self._recons: list = []
         self._retrieved: list[dict] = []
         self._autoplay = True
@@ -154,6 +166,7 @@ class ClipExplorer(widgets.VBox):
         self.observe(self._on_response, names="response")
         self.observe(self._on_reconstruction, names="reconstruction")
         self.retrieval_list.on_activate(self._on_retrieval_row)
+        self.text_box.observe(self._on_text, names="value")
         self.reconstruction_list.on_activate(self.play_reconstruction)
         # One player at a time: starting one pauses the other.
         self.stimulus_player.observe(self._pause_other, names="playing")
@@ -288,6 +301,41 @@ class ClipExplorer(widgets.VBox):
         self._retrieved = items
         self.retrieval_list.set_items(retrieval_rows(items), title=title)
 
+    def _on_text(self, change) -> None:
+        if self.text_search is None or not change["new"].strip():
+            return
+        clear_errors(self.output)
+        if call_captured(self.output, self.search_text, change["new"]) is FAILED:
+            self.retrieval_list.set_items([], title="text search failed (see the message below)")
+
+    def search_text(self, text: str):
+        """List the clips that match a description and paint where it would drive the cortex.
+
+        Parameters
+        ----------
+        text : str
+            A description in words near the tag vocabulary.
+
+        Returns
+        -------
+        b2m.analysis.TextSearchResult
+        """
+        result = self.text_search(text)
+        rows = {c: i for i, c in enumerate(map(str, self.clip_ids))}
+        items = [
+            it | {"index": rows.get(it["clip_id"], -1)} for it in result.neighbour_items(self.k)
+        ]
+        self._retrieved = items
+        tags = ", ".join(f"{t} {w:.2f}" for t, w in result.query.matched[["tag", "weight"]].values)
+        self.retrieval_list.set_items(
+            retrieval_rows(items), title=f"clips matching {text!r} (tags: {tags})"
+        )
+        if self.has_surface and result.surface_map is not None:
+            self.surface.set_data(
+                result.surface_map, title=f"predicted response to {text!r}", threshold=0.0
+            )
+        return result
+
     def _on_retrieval_row(self, row: int) -> None:
         index = self._retrieved[row]["index"]
         if index == self.selected:  # the clip itself was retrieved: play it again
@@ -401,7 +449,7 @@ def view_clip_explorer(
         get_audio=..., neighbours=...)`` (no responses); see :meth:`ClipExplorer.from_arrays`.
     **options
         ``clip_ids``, ``features``, ``k``, ``method``, ``title``, ``initial``,
-        ``static_fallback`` (see :class:`ClipExplorer`).
+        ``static_fallback``, ``text_search`` (see :class:`ClipExplorer`).
 
     Returns
     -------

@@ -24,6 +24,7 @@ from b2m.analysis._partition import (
     sign_flip_test,
     variance_partition,
 )
+from b2m.analysis._tags import DecodedTags, decoded_tags, tag_auc
 from b2m.analysis._text_music import (
     TextMusicResult,
     compare_text_music,
@@ -31,14 +32,27 @@ from b2m.analysis._text_music import (
     planted_recovery,
 )
 from b2m.analysis._text_music_group import combine_text_music, stouffer_pvalues
+from b2m.analysis._text_query import (
+    TagQuery,
+    TextSearch,
+    TextSearchResult,
+    rank_by_text,
+    text_response_map,
+    text_to_tags,
+)
 
 __all__ = [
+    "DecodedTags",
     "DecodingResult",
     "EncodingResult",
+    "TagQuery",
     "TextMusicResult",
+    "TextSearch",
+    "TextSearchResult",
     "combine_text_music",
     "compare_text_music",
     "decode_study",
+    "decoded_tags",
     "decoding_records",
     "decoding_table",
     "dice_coefficient",
@@ -49,9 +63,13 @@ __all__ = [
     "partition_encoding",
     "planted_recovery",
     "pooled_pvalues",
+    "rank_by_text",
     "select_voxels",
     "sign_flip_test",
     "stouffer_pvalues",
     "study_embeddings",
+    "tag_auc",
+    "text_response_map",
+    "text_to_tags",
     "variance_partition",
 ]

@@ -358,3 +358,37 @@ def test_a_clip_without_a_response_shows_the_background_only(study, embeddings):
     intensity = np.concatenate([np.asarray(t.intensity) for t in explorer.surface.figure.data[:2]])
     assert (intensity < 0.5).all()  # the grey sulcal background, no data colour
     assert explorer.output.outputs == ()
+
+
+def test_text_search_lists_matching_clips_and_paints_the_cortex():
+    from b2m.analysis import TextSearch
+
+    study = FakeStudy()
+    tags = ["guitar", "metal", "violin", "strings", "drums"]
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(len(study.clips), len(tags)))
+    metal = np.flatnonzero(study.clips.genre == "metal")
+    logits[metal, 1] += 5.0
+    vertex = 123
+    responses = 0.1 * rng.normal(size=(len(logits), N_VERTICES))
+    responses[:, vertex] += logits[:, 1]
+    encoder = Encoder(n_splits=2).fit(logits, responses, np.repeat([0, 1], len(logits) // 2))
+    search = TextSearch(tags, logits, study.clips.clip_id, study.clips.genre, encoder)
+    ex = ClipExplorer(study, rng.normal(size=(len(logits), 3)), text_search=search, initial=None)
+    assert ex.text_box.layout.display != "none"
+    ex.text_box.value = "heavy metal"
+    shown = [item["label"] for item in ex.retrieval_list.items][: len(metal)]
+    assert set(shown) == set(study.clips.clip_id[metal])
+    assert "metal 1.00" in ex.retrieval_list.title
+    assert int(np.argmax(ex.surface.values)) == vertex  # the text's map is on the cortex
+    result = ex.search_text("heavy metal")
+    np.testing.assert_allclose(ex.surface.values, result.surface_map)
+    ex.retrieval_list.activate(0)
+    assert ex.clip_id == shown[0] and study.loaded[-1] == shown[0]
+    ex.text_box.value = "a banana sandwich"
+    assert "near no tag" in str(ex.output.outputs)
+    assert ex.retrieval_list.items == [] and "failed" in ex.retrieval_list.title
+    with pytest.raises(TypeError, match="text_search must be"):
+        ClipExplorer(study, logits, text_search="metal")
+    hidden = ClipExplorer(study, logits, initial=None)
+    assert hidden.text_box.layout.display == "none"

@@ -10,13 +10,12 @@ __all__ = ["add_music_command"]
 
 
 def _fetch_music(args) -> int:
-    from b2m.config import get_data_home
-    from b2m.datasets import _debian_music, fetch_debian_music, load_debian_music
+    from b2m.datasets import _debian_music, debian_music_root, fetch_debian_music, load_debian_music
 
     if args.dest is not None:
         dest = Path(args.dest).expanduser()
     else:
-        dest = get_data_home(args.data_home, create=not args.list) / "debian_music"
+        dest = debian_music_root(args.data_home)
     table = _debian_music.DEBIAN_MUSIC_PACKAGES
     known = [p.name for p in table]
     for name in args.packages or ():

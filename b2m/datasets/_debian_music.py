@@ -176,7 +176,7 @@ def fetch_debian_music(dest=None, packages=None, *, progress: bool = True) -> Pa
     Vorbis; ``tracks.csv``'s ``source`` names the files summed).
     """
     specs = _specs(packages)
-    dest = Path(dest).expanduser() if dest is not None else get_data_home() / "debian_music"
+    dest = Path(dest).expanduser() if dest is not None else debian_music_root()
     dest = dest.resolve()
     if dest.exists() and not dest.is_dir():
         raise NotADirectoryError(f"dest must be a folder; received {str(dest)!r}, a file.")
@@ -233,7 +233,7 @@ def load_debian_music(root=None, styles=None, min_seconds: float = 60.0):
     import pandas as pd
 
     if root is None:
-        root = get_data_home(create=False) / "debian_music"
+        root = debian_music_root()
     index = Path(root).expanduser().resolve() / "tracks.csv"
     if not index.is_file():
         raise FileNotFoundError(
@@ -330,3 +330,31 @@ def load_debian_track(path_or_row, sr: int | None = None, seconds=None, offset=N
     if sr is not None and int(sr) != rate:
         mono, rate = resample(mono, rate, int(sr)), int(sr)
     return mono.astype(np.float32, copy=False), rate
+
+
+def debian_music_root(data_home=None) -> Path:
+    """Where the fetched Debian music is read from by default.
+
+    ``$B2M_MUSIC`` when set (e.g. one shared copy for several data homes), else
+    ``<data home>/debian_music`` (where ``b2m fetch-music`` and ``make music`` put it).
+
+    Parameters
+    ----------
+    data_home : path-like, optional
+        See :func:`b2m.config.get_data_home`.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    env = os.environ.get("B2M_MUSIC", "").strip()
+    if env:
+        return Path(env).expanduser()
+    return get_data_home(data_home, create=False) / "debian_music"
+
+
+def debian_music_available(root=None) -> bool:
+    """Whether fetched Debian music (a ``tracks.csv``) is at ``root`` (default
+    :func:`debian_music_root`)."""
+    root = debian_music_root() if root is None else Path(root).expanduser()
+    return (root / "tracks.csv").is_file()

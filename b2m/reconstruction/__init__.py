@@ -4,7 +4,9 @@ One interface: a :class:`Reconstructor` turns decoded embeddings of shape (n_tar
 ``k`` :class:`Reconstruction` clips per target. Backends:
 
 - :class:`RetrievalReconstructor`: the nearest clips (cosine) of any
-  :class:`b2m.models.LibraryIndex`, the target itself left out;
+  :class:`b2m.models.LibraryIndex`, the target itself left out: by default the study's
+  training clips (disjoint from the test set), or real recordings
+  (:func:`debian_music_library`, after ``make music``);
 - :class:`SynthReconstructor` (offline default): predicts the simulator's musical attributes
   from the embedding and renders a new clip with the project's own synthesiser, no weights;
 - :class:`MusicGenReconstructor`: a text prompt chosen by the embedding, audio from MusicGen
@@ -22,9 +24,10 @@ from b2m.reconstruction._evaluate import (
     evaluate_reconstructions,
     identification_against,
 )
+from b2m.reconstruction._music_library import MusicLibrary, debian_music_library
 from b2m.reconstruction._musicgen import DEFAULT_MUSICGEN, MusicGenReconstructor
 from b2m.reconstruction._readout import CONTINUOUS_ATTRIBUTES, AttributeReadout, study_attributes
-from b2m.reconstruction._retrieval import RetrievalReconstructor, study_library
+from b2m.reconstruction._retrieval import LIBRARIES, RetrievalReconstructor, study_library
 from b2m.reconstruction._study import BACKENDS, make_reconstructor, reconstruct_study
 from b2m.reconstruction._synth import SynthReconstructor
 
@@ -32,14 +35,17 @@ __all__ = [
     "BACKENDS",
     "CONTINUOUS_ATTRIBUTES",
     "DEFAULT_MUSICGEN",
+    "LIBRARIES",
     "AttributeReadout",
     "MusicGenReconstructor",
+    "MusicLibrary",
     "Reconstruction",
     "ReconstructionEvaluation",
     "Reconstructor",
     "RetrievalReconstructor",
     "SynthReconstructor",
     "as_neighbour_items",
+    "debian_music_library",
     "evaluate_reconstructions",
     "identification_against",
     "make_reconstructor",

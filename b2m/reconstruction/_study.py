@@ -6,9 +6,10 @@ import numpy as np
 
 from b2m._utils._validation import check_choice
 from b2m.reconstruction._base import Reconstructor
+from b2m.reconstruction._music_library import MusicLibrary
 from b2m.reconstruction._musicgen import MusicGenReconstructor
 from b2m.reconstruction._readout import study_attributes
-from b2m.reconstruction._retrieval import RetrievalReconstructor, study_library
+from b2m.reconstruction._retrieval import LIBRARIES, RetrievalReconstructor, study_library
 from b2m.reconstruction._synth import SynthReconstructor
 
 __all__ = ["BACKENDS", "make_reconstructor", "reconstruct_study"]
@@ -25,7 +26,7 @@ def _check_decoding(decoding) -> None:
         )
 
 
-def make_reconstructor(backend: str, study, decoding, **params) -> Reconstructor:
+def make_reconstructor(backend: str, study, decoding, *, library=None, **params) -> Reconstructor:
     """A reconstructor for a study's decoded embeddings, fitted on its training clips only.
 
     Everything lives in the decoder's standardised embedding space (the space of
@@ -35,8 +36,8 @@ def make_reconstructor(backend: str, study, decoding, **params) -> Reconstructor
     Parameters
     ----------
     backend : {"retrieval", "synth", "musicgen"}
-        ``"retrieval"``: :class:`RetrievalReconstructor` over all the study's clips
-        (:func:`study_library`), leaving each target out. ``"synth"``:
+        ``"retrieval"``: :class:`RetrievalReconstructor` over the study's clips chosen by
+        ``library`` (:func:`study_library`), leaving each target out. ``"synth"``:
         :class:`SynthReconstructor` fitted on the training clips' attributes (simulated
         study). ``"musicgen"``: :class:`MusicGenReconstructor` fitted on the training clips'
         captions (or attributes, ``prompt="attributes"``).
@@ -44,21 +45,55 @@ def make_reconstructor(backend: str, study, decoding, **params) -> Reconstructor
     decoding : b2m.analysis.DecodingResult
         From :func:`b2m.analysis.decode_study` on this study (feature space parameters at
         their defaults).
+    library : {"train", "all-but-target"} or MusicLibrary, optional
+        Retrieval only: the clips retrieved from. ``"train"`` (the default) the training
+        clips, disjoint from the test set; ``"all-but-target"`` every clip of the study but
+        the target (the other test clips included: the behaviour before the default
+        changed); or a :class:`MusicLibrary` of real recordings embedded in the decoded
+        space (:func:`debian_music_library`), standardised with the decoder's training
+        statistics. Recorded in each reconstruction's provenance as ``library_name``.
     **params
         Passed to the backend's constructor.
 
     Returns
     -------
     Reconstructor
+
+    Raises
+    ------
+    ValueError
+        If ``backend`` or ``library`` is unknown, or ``library`` is given for a backend
+        other than retrieval.
     """
     from b2m.analysis import study_embeddings
 
     check_choice(backend, "backend", BACKENDS)
+    if backend != "retrieval" and library is not None:
+        raise ValueError(
+            f"library applies to the retrieval backend only; received library={library!r} "
+            f"for backend {backend!r}."
+        )
     _check_decoding(decoding)
     transform = decoding.decoder.transform_embeddings
+    if backend == "retrieval" and isinstance(library, MusicLibrary):
+        if library.space != decoding.space:
+            raise ValueError(
+                f"library must be embedded in the decoded space {decoding.space!r}; received a "
+                f"library embedded in {library.space!r}."
+            )
+        return RetrievalReconstructor(
+            library.index(transform),
+            library.load_audio,
+            source="debian-music",
+            library_name="debian-music",
+            **params,
+        )
     if backend == "retrieval":
-        library = study_library(study, decoding.space, transform=transform)
-        return RetrievalReconstructor(library, study.load_audio, source=study.key, **params)
+        name = check_choice("train" if library is None else library, "library", LIBRARIES)
+        index = study_library(study, decoding.space, transform=transform, library=name)
+        return RetrievalReconstructor(
+            index, study.load_audio, source=study.key, library_name=name, **params
+        )
     train_ids = [str(c) for c in study.responses.train_ids]
     emb = study_embeddings(study, decoding.space, progressbar=False)
     train = np.asarray(transform(emb[study.clip_indices(train_ids)]), dtype=np.float64)
@@ -94,7 +129,8 @@ def reconstruct_study(
     clip_ids : sequence of str, optional
         Test clips to reconstruct (default all, in ``decoding.test_ids`` order).
     params : dict, optional
-        Per backend, constructor parameters, e.g. ``{"synth": {"seed": 1}}``.
+        Per backend, parameters of :func:`make_reconstructor`, e.g. ``{"synth": {"seed":
+        1}}`` or ``{"retrieval": {"library": "all-but-target"}}``.
 
     Returns
     -------

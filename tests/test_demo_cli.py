@@ -16,24 +16,40 @@ def test_demo_summary(study_home, tmp_path, capsys):
     on_disk = json.loads((out / "summary.json").read_text())
     assert on_disk["subjects"] == ["sub-001"]
     spaces = {row["space"] for row in on_disk["decoding"]}
-    assert {"acoustic", "genre"} <= spaces
+    assert {"acoustic", "musicnn", "genre"} <= spaces
     for row in on_disk["decoding"]:
         assert 0.5 < row["identification"] <= 1.0 and 0 <= row["top1"] <= row["top5"] <= 1
     assert on_disk["genre_classification"]["acoustic"] >= 0.8
     enc = on_disk["encoding"][0]
     assert enc["best_region_mean_r"] > enc["outside_mean_r"]
     assert {"simulate study", "decoding", "encoding", "total"} <= set(on_disk["timings_s"])
-    rec = {row["backend"]: row for row in on_disk["reconstruction"]}
-    assert set(rec) == {"retrieval", "synth", "decoded", "random training clip"}
+    rec = {
+        (row["decoded_space"], row["evaluation_space"], row["backend"]): row
+        for row in on_disk["reconstruction"]
+    }
+    own = {b: row for (d, e, b), row in rec.items() if d == e == "acoustic"}
+    assert set(own) == {"retrieval", "synth", "decoded", "random training clip"}
     for backend in ("retrieval", "synth"):
-        assert rec[backend]["subject"] == "sub-001" and rec[backend]["n"] == 60
-        assert 0.7 < rec[backend]["identification"] <= 1.0
-        assert rec[backend]["genre_agreement"] > 0.4
-    assert abs(rec["random training clip"]["identification"] - 0.5) < 0.05
+        assert own[backend]["subject"] == "sub-001" and own[backend]["n"] == 60
+        assert 0.7 < own[backend]["identification"] <= 1.0
+        assert own[backend]["genre_agreement"] > 0.4
+    assert own["retrieval"]["library"] == "train"
+    assert abs(own["random training clip"]["identification"] - 0.5) < 0.05
+    # Independent evaluation: acoustic decodings scored in musicnn (no decoded reference there).
+    independent = {b for (d, e, b) in rec if (d, e) == ("acoustic", "musicnn")}
+    assert independent == {"retrieval", "synth", "random training clip"}
+    assert rec[("acoustic", "musicnn", "retrieval")]["identification"] > 0.65
+    assert rec[("musicnn", "acoustic", "retrieval")]["identification"] > 0.65
+    assert ("musicnn", "musicnn", "decoded") in rec
+    (tags,) = on_disk["decoded_tags"]
+    assert tags["space"] == "musicnn" and tags["n_tags_tested"] >= 10
+    assert tags["mean_tag_auc"] > tags["tag_auc_chance_high"]
+    assert tags["tag_precision"] > tags["tag_precision_chance_high"]
     assert "reconstruction" in on_disk["timings_s"]
     text = capsys.readouterr().out
     assert "Identification accuracy" in text and "Genre classification" in text
     assert "Reconstruction from the acoustic decoding" in text
+    assert "Decoded musicnn tags" in text and "evaluated in each" in text
     assert "Text vs music" in text
     assert format_summary(summary) in text
 

@@ -24,7 +24,7 @@ from b2m.models import LibraryIndex
 
 pytestmark = pytest.mark.slow
 
-COMMANDS = ("fetch", "simulate", "demo", "features", "fit", "decode", "report")
+COMMANDS = ("fetch", "fetch-music", "simulate", "demo", "features", "fit", "decode", "report")
 
 
 def _run(capsys, *argv):

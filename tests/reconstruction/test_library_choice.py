@@ -117,3 +117,49 @@ def test_a_custom_library_can_be_named(toy_library):
     assert row[0].provenance["library_name"] is None
     with pytest.raises(TypeError, match="library_name must be a str or None"):
         RetrievalReconstructor(library, load_audio, library_name=3)
+
+
+def test_a_library_of_real_recordings_is_searched_in_the_decoded_space(toy, tmp_path):
+    from b2m.reconstruction import MusicLibrary
+
+    study, decoding = toy
+    rng = np.random.default_rng(1)
+    # Five "tracks" in the genre space: each a one-hot genre (the toy decoding's space).
+    codes = [GENRES.index(g) for g in ("metal", "jazz", "blues", "metal", "pop")]
+    emb = np.eye(len(GENRES))[codes] + 0.01 * rng.standard_normal((5, len(GENRES)))
+    meta = pd.DataFrame(
+        {
+            "clip_id": [f"pkg/track{i}" for i in range(5)],
+            "genre": ["metal", "jazz", "blues", "metal", "pop"],
+            "path": [str(tmp_path / f"t{i}.ogg") for i in range(5)],
+            "start": 0.0,
+            "end": 15.0,
+        }
+    )
+    library = MusicLibrary("genre", emb, meta)
+    library.load_audio = lambda clip_id: (np.full(80, 0.2, np.float32), 8000)
+    recs = reconstruct_study(
+        study, decoding, ["retrieval"], k=2, params={"retrieval": {"library": library}}
+    )["retrieval"]
+    metal_test = [i for i, c in enumerate(decoding.test_ids) if c.startswith("metal")]
+    for i in metal_test:  # a decoded metal clip retrieves the two metal tracks
+        assert {r.provenance["source_clip_id"] for r in recs[i]} == {"pkg/track0", "pkg/track3"}
+        assert recs[i][0].provenance["library_name"] == "debian-music"
+    with pytest.raises(ValueError, match="embedded in the decoded space 'genre'"):
+        make_reconstructor(
+            "retrieval", study, decoding, library=MusicLibrary("acoustic", emb, meta)
+        )
+
+
+def test_real_music_library_bad_input(tmp_path, monkeypatch):
+    from b2m.datasets import debian_music_available, debian_music_root
+    from b2m.reconstruction import debian_music_library
+
+    monkeypatch.setenv("B2M_MUSIC", str(tmp_path / "nowhere"))
+    assert debian_music_root() == tmp_path / "nowhere" and not debian_music_available()
+    with pytest.raises(FileNotFoundError, match="make music"):
+        debian_music_library("acoustic")
+    with pytest.raises(ValueError, match="excerpt must be a positive number"):
+        debian_music_library("acoustic", excerpt=0)
+    with pytest.raises(ValueError, match="space must be an audio feature space"):
+        debian_music_library("text-lsa")

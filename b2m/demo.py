@@ -305,7 +305,10 @@ def format_summary(summary: dict) -> str:
     for sp, acc in summary.get("genre_classification", {}).items():
         lines.append(f"\nGenre classification of the stimuli ({sp} features, 5-fold CV): {acc:.3f}")
     enc = pd.DataFrame(summary["encoding"])
-    lines.append("\nEncoding (acoustic features → each vertex; test Pearson r; FDR q < 0.05)")
+    lines.append(
+        "\nEncoding (acoustic features → each vertex; test Pearson r; FDR q < 0.05; best region "
+        "chosen on training cross-validation)"
+    )
     cols = ["subject", "best_region", "best_region_mean_r", "n_significant"]
     cols += ["planted_region_mean_r", "outside_mean_r"]
     lines.append(enc[[c for c in cols if c in enc]].round(3).to_string(index=False))

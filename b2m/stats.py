@@ -21,6 +21,7 @@ __all__ = [
     "normalised_r",
     "permutation_test_correlation",
     "r2_score_columns",
+    "split_half_reliability",
 ]
 
 
@@ -355,6 +356,18 @@ def noise_ceiling(test_repeats) -> NoiseCeiling:
     NoiseCeiling
         Targets without variance get ``explainable_variance = max_r = 0``.
 
+    Notes
+    -----
+    The ceiling counts as signal everything the repeats share. In ds003720 (and in the
+    simulated study, which copies its schedule) the four repeats of a test clip are played
+    in one run and in a fixed cyclic order, so noise shared within the run (slow drift
+    left after cleaning, arousal) and carry-over from the clip that always precedes it
+    repeat with the clip and inflate the ceiling; the within-repeat variance cannot tell
+    them apart. :func:`split_half_reliability` is an independent estimate of the same
+    quantity (it agrees with ``explainable_variance`` when the noise is independent across
+    repeats) but shares this bias: only repeats in different runs and orders could remove
+    it. Read normalised scores against this ceiling as lower bounds.
+
     Raises
     ------
     ValueError
@@ -383,6 +396,63 @@ def noise_ceiling(test_repeats) -> NoiseCeiling:
         explainable_variance=ev,
         max_r=np.sqrt(ev),
     )
+
+
+def split_half_reliability(test_repeats) -> np.ndarray:
+    """Split-half reliability of the repeat-averaged response, Spearman–Brown corrected.
+
+    For every split of the repeats into two halves of equal size (for 4 repeats: {0,1} vs
+    {2,3}, {0,2} vs {1,3}, {0,3} vs {1,2}), the Pearson correlation over clips between the
+    two half means; the correlations are averaged over splits and stepped up to the full
+    number of repeats with the Spearman–Brown formula ``2 r / (1 + r)``. The result
+    estimates the correlation between two independent means of all repeats, which is the
+    quantity :func:`noise_ceiling` reports as ``explainable_variance`` (so its square root
+    compares with ``max_r``), without its variance decomposition. It shares the ceiling's
+    caveat: noise and carry-over shared by repeats of the same run count as signal (see
+    :func:`noise_ceiling`).
+
+    Parameters
+    ----------
+    test_repeats : array of shape (n_repeats, n_clips, n_targets)
+        Responses to the same clips (same order) in each repeat; an even number of repeats
+        (at least 2) and at least 3 clips.
+
+    Returns
+    -------
+    ndarray of shape (n_targets,)
+        In (-1, 1]; 0 for targets without variance. Negative values (halves
+        anti-correlated, i.e. no reliable signal) are kept, not clipped.
+
+    Raises
+    ------
+    ValueError
+        If the array is not 3-D, has an odd number of repeats or fewer than 2, fewer than
+        3 clips, or is not finite.
+    """
+    from itertools import combinations
+
+    y = check_array(test_repeats, "test_repeats", ndim=3, dtype=np.float64)
+    n_rep, n_clips, _ = y.shape
+    if n_rep < 2 or n_rep % 2:
+        raise ValueError(
+            "test_repeats must have an even number (>= 2) of repeats along axis 0 (shape "
+            f"(n_repeats, n_clips, n_targets)); received shape {y.shape}."
+        )
+    if n_clips < 3:
+        raise ValueError(f"test_repeats needs at least 3 clips along axis 1; received {y.shape}.")
+    rest = range(1, n_rep)  # repeat 0 always in the first half: each split counted once
+    rs = []
+    for others in combinations(rest, n_rep // 2 - 1):
+        first = [0, *others]
+        second = [k for k in range(n_rep) if k not in first]
+        a = y[first].mean(0)
+        b = y[second].mean(0)
+        a = a - a.mean(0)
+        b = b - b.mean(0)
+        den = np.sqrt((a * a).sum(0) * (b * b).sum(0))
+        rs.append(np.divide((a * b).sum(0), den, out=np.zeros(den.shape), where=den > 0))
+    r = np.mean(rs, axis=0)
+    return np.divide(2 * r, 1 + r, out=np.zeros_like(r), where=(1 + r) > 0)
 
 
 def normalised_r(r, ceiling, min_ceiling: float = 0.1) -> np.ndarray:

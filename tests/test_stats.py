@@ -12,6 +12,7 @@ from b2m.stats import (
     normalised_r,
     permutation_test_correlation,
     r2_score_columns,
+    split_half_reliability,
 )
 
 
@@ -234,6 +235,53 @@ def test_noise_ceiling_of_pure_noise_is_low_and_of_no_noise_is_one():
 def test_noise_ceiling_rejects_bad_input(repeats, match):
     with pytest.raises(ValueError, match=match):
         noise_ceiling(repeats)
+
+
+def test_split_half_reliability_recovers_a_known_reliability():
+    rng = np.random.default_rng(2)
+    n_clips = 3000
+    # per target: signal variance 1, noise variance per repeat 0 (perfect), 3, 12, or pure noise
+    noise_sd = np.array([0.0, np.sqrt(3.0), np.sqrt(12.0)])
+    signal = rng.standard_normal((n_clips, 3))
+    repeats = signal + noise_sd * rng.standard_normal((4, n_clips, 3))
+    pure = rng.standard_normal((4, n_clips, 1))
+    rel = split_half_reliability(np.concatenate([repeats, pure], axis=2))
+    # reliability of the mean of 4 repeats: 1 / (1 + noise_var / 4)
+    np.testing.assert_allclose(rel, [1.0, 1 / 1.75, 1 / 4.0, 0.0], atol=0.03)
+    # the same quantity as the ceiling's explainable variance, by another route
+    nc = noise_ceiling(repeats)
+    np.testing.assert_allclose(rel[:3], nc.explainable_variance, atol=0.03)
+    # two repeats: the plain correlation, stepped up once; constant targets give 0
+    two = repeats[:2, :, 1:2]
+    r = np.corrcoef(two[0, :, 0], two[1, :, 0])[0, 1]
+    np.testing.assert_allclose(split_half_reliability(two), [2 * r / (1 + r)], rtol=1e-10)
+    np.testing.assert_array_equal(split_half_reliability(np.ones((4, 10, 2))), 0.0)
+
+
+def test_split_half_reliability_averages_every_split():
+    # repeats 0 and 1 share one per-clip component, repeats 2 and 3 another: the
+    # {0,1} vs {2,3} split sees r ≈ 0, the {0,2} vs {1,3} and {0,3} vs {1,2} splits r ≈ 1.
+    rng = np.random.default_rng(3)
+    first, second = rng.standard_normal((2, 2000, 1))
+    repeats = 0.05 * rng.standard_normal((4, 2000, 1))
+    repeats[[0, 1]] += first
+    repeats[[2, 3]] += second
+    # mean r ≈ 2/3, stepped up: 2 (2/3) / (5/3) = 0.8 (one split alone would give 0 or 1)
+    assert split_half_reliability(repeats)[0] == pytest.approx(0.8, abs=0.02)
+
+
+@pytest.mark.parametrize(
+    ("repeats", "match"),
+    [
+        (np.zeros((60, 10)), "test_repeats must be a 3-D array"),
+        (np.zeros((3, 60, 10)), r"even number \(>= 2\) of repeats.*received shape \(3, 60, 10\)"),
+        (np.zeros((4, 2, 10)), "at least 3 clips"),
+        (np.full((4, 60, 10), np.nan), "test_repeats must be finite"),
+    ],
+)
+def test_split_half_reliability_rejects_bad_input(repeats, match):
+    with pytest.raises(ValueError, match=match):
+        split_half_reliability(repeats)
 
 
 def test_normalised_r_divides_and_masks_low_ceilings():

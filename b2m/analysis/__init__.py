@@ -6,6 +6,7 @@ small result dataclass with ``to_frame()`` / ``summary()``.
 
 from b2m.analysis._decoding import (
     DecodingResult,
+    RegionEnsemble,
     decode_study,
     decoding_records,
     decoding_table,
@@ -45,6 +46,7 @@ __all__ = [
     "DecodedTags",
     "DecodingResult",
     "EncodingResult",
+    "RegionEnsemble",
     "TagQuery",
     "TextMusicResult",
     "TextSearch",

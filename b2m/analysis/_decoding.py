@@ -1,7 +1,8 @@
 """Decoding feature spaces from brain responses, identification of the test clips, and tables.
 
-Everything that is chosen — ridge strengths, and the vertices kept by voxel selection — is
-chosen on the training clips only; the test clips are used once, to score.
+Everything that is chosen — ridge strengths, the vertices kept by voxel selection, the
+regions kept by the region ensemble — is chosen on the training clips only; the test clips
+are used once, to score.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from b2m.analysis._embeddings import study_embeddings
+from b2m.analysis._region_ensemble import RegionEnsemble, _region_masks
 from b2m.models import (
     Decoder,
     Encoder,
@@ -26,6 +28,7 @@ from b2m.models import (
 
 __all__ = [
     "DecodingResult",
+    "RegionEnsemble",
     "decode_study",
     "decoding_records",
     "decoding_table",
@@ -41,7 +44,7 @@ class DecodingResult:
     Attributes
     ----------
     space, subject : str
-    decoder : Decoder
+    decoder : Decoder or RegionEnsemble
         Fitted on the training clips.
     identification : IdentificationResult
         Test clips identified among the 60 test clips (standardised embedding space).
@@ -53,7 +56,11 @@ class DecodingResult:
     dimension_names : list of str, optional
         Name of each embedding dimension, when the space provides ``feature_names``.
     voxels : ndarray of shape (n_voxels,), optional
-        Vertices the decoder used (sorted), when voxel selection was asked for.
+        Vertices the decoder used (sorted), when voxel selection or a region ensemble was
+        asked for (for the ensemble: the union of the kept regions).
+    regions : list of str, optional
+        Region ensemble only: the regions kept, best training CV score first
+        (``decoder.region_scores_`` holds every region's score).
     """
 
     space: str
@@ -66,6 +73,7 @@ class DecodingResult:
     test_genres: np.ndarray = field(repr=False)
     dimension_names: list[str] | None = field(default=None, repr=False)
     voxels: np.ndarray | None = field(default=None, repr=False)
+    regions: list[str] | None = field(default=None)
 
     @property
     def dimension_r(self) -> pd.Series:
@@ -121,7 +129,9 @@ class DecodingResult:
             "top5": ident.top_k(5),
             "n_test": len(ident.accuracy),
             "n_dims": int(self.true.shape[1]),
-            "n_voxels": int(self.decoder.n_features_in_),
+            "n_voxels": int(
+                len(self.voxels) if self.voxels is not None else self.decoder.n_features_in_
+            ),
             "mean_dimension_r": float(self.dimension_r.mean()),
             "identification_raw": raw.mean_accuracy,
             "chance_identification": float(
@@ -250,6 +260,8 @@ def decode_study(
     n_splits: int = 5,
     permute_seed: int | None = None,
     n_voxels: int | None = None,
+    regions=None,
+    n_best_regions: int = 6,
     **params,
 ) -> DecodingResult:
     """Decode a feature space from a subject's responses and identify the test clips.
@@ -270,6 +282,14 @@ def decode_study(
         Decode from the ``n_voxels`` vertices best predicted by the embedding on the
         training clips (:func:`select_voxels`); default all vertices. Test responses play
         no part in the choice.
+    regions : "auditory" or dict of str to bool array of shape (n_vertices,), optional
+        Brain2Music's decoder instead (:class:`RegionEnsemble`): one decoder per region,
+        the ``n_best_regions`` best by mean training CV R² kept and their standardised
+        predictions averaged; the kept regions are ``result.regions``. ``"auditory"`` is
+        :func:`b2m.regions.auditory_regions` (fsaverage5 only; Brain2Music used a whole-brain
+        anatomical atlas, which does not ship offline). Not combined with ``n_voxels``.
+    n_best_regions : int, default 6
+        Regions kept by the ensemble.
     **params
         Passed to the feature space.
 
@@ -286,25 +306,39 @@ def decode_study(
     test_x = emb[study.clip_indices(r.test_ids)]
     if permute_seed is not None:
         train_x = train_x[np.random.default_rng(permute_seed).permutation(len(train_x))]
-    train, test, voxels = r.train, r.test, None
-    if n_voxels is not None:
+    train, test, voxels, kept = r.train, r.test, None, None
+    if regions is not None:
+        if n_voxels is not None:
+            raise ValueError(
+                "n_voxels and regions are alternative selections; received both "
+                f"(n_voxels={n_voxels!r}, regions={regions!r})."
+            )
+        decoder = RegionEnsemble(
+            _region_masks(study, regions), n_best_regions, alphas=alphas, n_splits=n_splits
+        ).fit(train, train_x, r.train_runs)
+        voxels, kept = decoder.voxels_, list(decoder.regions_)
+        decoded = decoder.predict_standardised(test)
+    elif n_voxels is not None:
         voxels, _ = select_voxels(
             train, train_x, r.train_runs, n_voxels, alphas=alphas, n_splits=n_splits
         )
         train, test = train[:, voxels], test[:, voxels]
-    decoder = Decoder(alphas, n_splits=n_splits).fit(train, train_x, r.train_runs)
+    if regions is None:
+        decoder = Decoder(alphas, n_splits=n_splits).fit(train, train_x, r.train_runs)
+        decoded = decoder.ridge_.predict(test)
     ident = decoder.identify(test, test_x, clip_ids=r.test_ids)
     return DecodingResult(
         space=space,
         subject=study.subject,
         decoder=decoder,
         identification=ident,
-        decoded=decoder.ridge_.predict(test),
+        decoded=decoded,
         true=decoder.transform_embeddings(test_x),
         test_ids=r.test_ids,
         test_genres=study.test_clips["genre"].to_numpy(),
         dimension_names=list(names) if names is not None and len(names) == emb.shape[1] else None,
         voxels=voxels,
+        regions=kept,
     )
 
 
@@ -320,6 +354,8 @@ def decoding_table(
     alphas=None,
     n_splits: int = 5,
     return_results: bool = False,
+    regions=None,
+    n_best_regions: int = 6,
 ):
     """Decode every feature space for every subject with the same engine, with chance bands.
 
@@ -345,6 +381,11 @@ def decoding_table(
     n_splits : int, default 5
     return_results : bool, default False
         Also return the :class:`DecodingResult` of each row.
+    regions : "auditory" or dict, optional
+        Decode every row with the region ensemble (see :func:`decode_study`; not combined
+        with ``n_voxels``); adds a column ``regions`` (the kept regions, best first, joined
+        by "; ") and ``n_voxels`` counts the vertices of the kept regions.
+    n_best_regions : int, default 6
 
     Returns
     -------
@@ -355,7 +396,7 @@ def decoding_table(
         percentiles of the permutation null), ``null_mean``, ``p_value``,
         ``identification_raw`` and ``chance_identification_raw`` (raw embedding units, as
         Brain2Music), ``mean_dimension_r``, ``chance_top1``, ``chance_top5``
-        [, ``shuffled_refit_identification``].
+        [, ``shuffled_refit_identification``] [, ``regions``].
     results : dict, only if ``return_results``
         ``(subject, space, n_voxels)`` → :class:`DecodingResult`.
     """
@@ -367,12 +408,16 @@ def decoding_table(
         raise ValueError(f"spaces must be a non-empty sequence of names; received {spaces!r}.")
     selections = list(n_voxels) if isinstance(n_voxels, Sequence) else [n_voxels]
     kw = {"alphas": alphas, "n_splits": n_splits}
+    if regions is not None:
+        kw |= {"regions": regions, "n_best_regions": n_best_regions}
     rows, results = [], {}
     for study in studies:
         for space in spaces:
             for nv in selections:
                 res = decode_study(study, space, permute_seed=permute_seed, n_voxels=nv, **kw)
                 row = res.summary() | res.chance_band(n_permutations, seed)
+                if regions is not None:
+                    row["regions"] = "; ".join(res.regions)
                 if refit_control:
                     ctrl = decode_study(study, space, permute_seed=seed, n_voxels=nv, **kw)
                     row["shuffled_refit_identification"] = ctrl.identification.mean_accuracy
@@ -383,7 +428,9 @@ def decoding_table(
         "top1", "top5", "chance_identification", "chance_low", "chance_high", "null_mean",
         "p_value", "identification_raw", "chance_identification_raw", "mean_dimension_r",
         "chance_top1", "chance_top5",
-    ] + (["shuffled_refit_identification"] if refit_control else [])  # fmt: skip
+    ] + (["shuffled_refit_identification"] if refit_control else []) + (
+        ["regions"] if regions is not None else []
+    )  # fmt: skip
     table = pd.DataFrame(rows)[columns]
     return (table, results) if return_results else table
 

@@ -6,7 +6,8 @@ Three inputs are read (``derivatives``):
     ``<bids_root>/sub-XXX/func/sub-XXX_task-{Training,Test}_run-NN_bold.nii[.gz]`` with the
     ``events.tsv`` beside each run. Native voxel space: a brain mask (nilearn's
     ``compute_epi_mask`` on the mean of all runs, or ``mask_img``), then per run detrend,
-    optional confound regression and z-scoring (:func:`b2m.datasets.clean_run`). No motion
+    optional high-pass filtering and confound regression, and z-scoring
+    (:func:`b2m.datasets.clean_run`). No motion
     correction: runs are assumed to share one voxel grid (a warning says when their affines
     differ); use fMRIPrep derivatives for registered data.
 ``"fmriprep-mni"``
@@ -120,6 +121,24 @@ def _check_args(bids_root, subject, derivatives, confounds, mask_img, data_home)
     return root.resolve(), subject, confounds
 
 
+def _check_high_pass(high_pass) -> float | None:
+    """``None`` or a cut-off in Hz between 0 and the Nyquist frequency (1 / (2 TR))."""
+    if high_pass is None:
+        return None
+    nyquist = 1 / (2 * TR)
+    if (
+        isinstance(high_pass, bool)
+        or not isinstance(high_pass, int | float | np.integer | np.floating)
+        or not (np.isfinite(high_pass) and 0 < high_pass < nyquist)
+    ):
+        raise ValueError(
+            f"high_pass must be None or a cut-off in Hz between 0 and the Nyquist frequency "
+            f"{nyquist:.3g} Hz (e.g. 1/240 for Brain2Music's 240-s detrend); "
+            f"received {high_pass!r}."
+        )
+    return float(high_pass)
+
+
 def _schedule(runs: list[RunFiles], derivatives: str) -> pd.DataFrame:
     if derivatives != "raw":
         return load_schedule()
@@ -135,13 +154,18 @@ def _schedule(runs: list[RunFiles], derivatives: str) -> pd.DataFrame:
     return schedule
 
 
-def _prepare(bids_root, subject, derivatives, confounds, mask_img, data_home) -> Plan:
+def _prepare(
+    bids_root, subject, derivatives, confounds, mask_img, data_home, high_pass=None
+) -> Plan:
+    high_pass = _check_high_pass(high_pass)
     root, subject, confounds = _check_args(
         bids_root, subject, derivatives, confounds, mask_img, data_home
     )
     runs = find_runs(root, subject, derivatives, need_confounds=confounds is not None)
     schedule = _schedule(runs, derivatives)
-    plan = Plan(root, subject, derivatives, runs, schedule, confounds, stamps=[])
+    plan = Plan(
+        root, subject, derivatives, runs, schedule, confounds, stamps=[], high_pass=high_pass
+    )
     first = None
     for r in runs:
         sidecar = check_tr(r.bold[0], root, subject, r.task, r.run)
@@ -197,6 +221,7 @@ def load_ds003720_responses(
     mask_img=None,
     data_home: str | os.PathLike | None = None,
     progressbar: bool = True,
+    high_pass: float | None = None,
 ) -> DS003720Responses:
     """Load one subject's clip responses from the ds003720 BIDS tree (cached).
 
@@ -222,6 +247,11 @@ def load_ds003720_responses(
     data_home : str or path-like, optional
         Where the cache lives (see :func:`b2m.get_data_home`).
     progressbar : bool, default True
+    high_pass : float, optional
+        High-pass cut-off in Hz applied to every run before z-scoring (nilearn's cosine
+        drift regressors, :func:`nilearn.signal.clean`), e.g. ``1/240`` to match the 240-s
+        detrend of Brain2Music (they used a median filter). Default: linear detrend only.
+        Part of the cache key.
 
     Returns
     -------
@@ -243,7 +273,7 @@ def load_ds003720_responses(
         raise TypeError(f"window must be a ResponseWindow; received {type(window).__name__}.")
     if not isinstance(progressbar, bool):
         raise TypeError(f"progressbar must be True or False; received {progressbar!r}.")
-    plan = _prepare(bids_root, subject, derivatives, confounds, mask_img, data_home)
+    plan = _prepare(bids_root, subject, derivatives, confounds, mask_img, data_home, high_pass)
     key = {
         "subject": plan.subject,
         "derivatives": plan.derivatives,
@@ -252,6 +282,8 @@ def load_ds003720_responses(
         "mask_img": None if mask_img is None else _mask_stamp(mask_img),
         "files": plan.stamps,
     }
+    if plan.high_pass is not None:  # absent by default, so earlier caches stay valid
+        key["high_pass"] = plan.high_pass
     path = cache_file(get_data_home(data_home), plan.subject, plan.derivatives, key)
     space = "native" if plan.derivatives == "raw" else "fsaverage5"
     cached = load_cached(path)
@@ -278,6 +310,7 @@ def load_ds003720_responses(
         "space": space,
         "n_features": int(responses.train.shape[1]),
         "confounds": plan.confounds,
+        "high_pass": plan.high_pass,
     }
     save_cached(
         path, responses, mask=mask, affine=plan.affine if mask is not None else None, meta=info
@@ -320,12 +353,13 @@ def load_ds003720_run(
     mask_img=None,
     data_home: str | os.PathLike | None = None,
     progressbar: bool = True,
+    high_pass: float | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """One run's events and cleaned time series, in the space :func:`load_ds003720_responses` uses.
 
     Parameters
     ----------
-    bids_root, subject, derivatives, confounds, mask_img, data_home, progressbar
+    bids_root, subject, derivatives, confounds, mask_img, data_home, progressbar, high_pass
         As for :func:`load_ds003720_responses` (raw without ``mask_img`` computes the brain
         mask from all runs, as the responses do).
     task : {"Training", "Test"}, default "Training"
@@ -337,7 +371,7 @@ def load_ds003720_run(
     events : pandas.DataFrame
         The run's 41 rows of the schedule.
     bold : ndarray of shape (410, n_features), float32
-        Detrended (confound-regressed), z-scored time series.
+        Detrended (high-passed, confound-regressed), z-scored time series.
     """
     check_choice(task, "task", ("Training", "Test"))
     n_runs = 12 if task == "Training" else 6
@@ -345,7 +379,7 @@ def load_ds003720_run(
         raise ValueError(
             f"run must be an integer in 1..{n_runs} for task {task!r}; received {run!r}."
         )
-    plan = _prepare(bids_root, subject, derivatives, confounds, mask_img, data_home)
+    plan = _prepare(bids_root, subject, derivatives, confounds, mask_img, data_home, high_pass)
     read, _, _ = reader(plan, mask_img, progressbar)
     r = next(x for x in plan.runs if x.task == task and x.run == int(run))
     return run_events(plan.schedule, r), cleaned(plan, read, r)

@@ -1,7 +1,8 @@
 """Per-space readers of ds003720 runs: native voxels, MNI volumes projected to fsaverage5, GIFTI.
 
 Each reader turns one run's files into an array of shape (410, n_features) before cleaning;
-:func:`cleaned` then applies :func:`b2m.datasets.clean_run` (detrend, confounds, z-score).
+:func:`cleaned` then applies :func:`b2m.datasets.clean_run` (detrend, optional high-pass,
+confounds, z-score).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Plan:
     stamps: list
     shape: tuple | None = None
     affine: np.ndarray | None = None
+    high_pass: float | None = None
 
 
 def user_mask(mask_img, plan: Plan, *, resample: bool, name: str = "mask_img") -> np.ndarray:
@@ -151,7 +153,7 @@ def reader(plan: Plan, mask_img, progressbar: bool):
 def cleaned(plan: Plan, read, r: RunFiles) -> np.ndarray:
     """One run read and cleaned: array of shape (410, n_features), float32."""
     confounds = read_confounds(r.confounds, plan.confounds) if plan.confounds else None
-    return clean_run(read(r), tr=TR, confounds=confounds)
+    return clean_run(read(r), tr=TR, high_pass=plan.high_pass, confounds=confounds)
 
 
 def run_events(schedule: pd.DataFrame, r: RunFiles) -> pd.DataFrame:

@@ -80,6 +80,7 @@ def load_real_study(
     captions=None,
     data_home=None,
     progressbar: bool = True,
+    high_pass=None,
 ):
     """Build the :class:`~b2m.datasets.Study` of one ds003720 subject (see ``load_study``)."""
     from b2m.datasets._bids import load_ds003720_responses
@@ -95,6 +96,7 @@ def load_real_study(
         mask_img=mask_img,
         data_home=home,
         progressbar=progressbar,
+        high_pass=high_pass,
     )
     clips = clips_from_schedule(loaded.schedule)
     if captions is None:
@@ -131,6 +133,7 @@ def load_real_study(
             "bids_root": loaded.info.get("bids_root"),
             "derivatives": derivatives,
             "confounds": confounds,
+            "high_pass": high_pass,
             "mask_img": loaded.mask_img,
             "cache_path": str(loaded.cache_path),
         },

@@ -54,7 +54,8 @@ class Study:
         ds003720 only: the GTZAN source (``load_clip(clip_row) -> (waveform, sr)``), or None
         when no GTZAN folder was given.
     source : dict or None
-        ds003720 only: how the responses were loaded (BIDS root, derivatives, confounds…).
+        ds003720 only: how the responses were loaded (BIDS root, derivatives, confounds,
+        high-pass cut-off…).
     """
 
     dataset: str
@@ -119,6 +120,7 @@ class Study:
                 1,
                 derivatives=src.get("derivatives", "raw"),
                 confounds=src.get("confounds"),
+                high_pass=src.get("high_pass"),
                 mask_img=src.get("mask_img"),
                 data_home=self.data_home,
                 progressbar=False,
@@ -242,6 +244,7 @@ def load_study(
     derivatives: str = "raw",
     window: ResponseWindow | None = None,
     confounds: list[str] | None = None,
+    high_pass: float | None = None,
     mask_img=None,
     gtzan_dir: str | os.PathLike | None = None,
     captions: str | os.PathLike | None = None,
@@ -271,6 +274,9 @@ def load_study(
         ds003720 only: the haemodynamic window (default ``ResponseWindow()``).
     confounds : list of str, optional
         ds003720 only: fMRIPrep confound columns regressed out per run.
+    high_pass : float, optional
+        ds003720 only: high-pass cut-off in Hz applied per run (cosine drift regressors),
+        e.g. ``1/240`` for Brain2Music's 240-s detrend; default linear detrend only.
     mask_img : path or nibabel image, optional
         ds003720 volume data only: the brain mask (see ``load_ds003720_responses``).
     gtzan_dir : str or path-like, optional
@@ -295,6 +301,7 @@ def load_study(
         "bids_root": bids_root,
         "window": window,
         "confounds": confounds,
+        "high_pass": high_pass,
         "mask_img": mask_img,
         "gtzan_dir": gtzan_dir,
         "captions": captions,

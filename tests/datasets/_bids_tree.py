@@ -124,6 +124,7 @@ def make_raw_tree(
     runs=None,
     confound_amplitude: float = 0.0,
     patterns=None,
+    slow_drift: float = 0.0,
 ) -> Planted:
     """A raw ds003720 tree: int16 NIfTI (a box-shaped 'brain' at ~1000, background ~30).
 
@@ -132,7 +133,9 @@ def make_raw_tree(
     and written as ``trans_x`` in fMRIPrep confounds tables under ``derivatives/fmriprep``.
     ``patterns`` (540, *shape), in the order of ``Planted.clip_ids``, replaces the random
     planted responses (e.g. responses driven by the clips' audio); voxels outside the box
-    brain are ignored.
+    brain are ignored. With ``slow_drift > 0``, one sine period over each run (615 s, a
+    random phase per run, far below 1/240 Hz) times a per-voxel gain is added to every brain
+    voxel: a slow drift that linear detrending leaves in place.
     """
     root = Path(root)
     rng = np.random.default_rng(seed)
@@ -160,6 +163,10 @@ def make_raw_tree(
             walk = _walk(rng)
             ts += confound_amplitude * walk[:, None, None, None] * gain[None]
             _confounds_tsv(conf_dir / f"{stem}_desc-confounds_timeseries.tsv", rng, walk)
+        if slow_drift:
+            phase = rng.uniform(0, 2 * np.pi)
+            sine = np.sin(2 * np.pi * np.arange(N_VOLUMES) / N_VOLUMES + phase)
+            ts += slow_drift * sine[:, None, None, None] * gain[None]
         data = np.moveaxis(np.round(ts), 0, -1).astype(np.int16)
         img = nib.Nifti1Image(data, affine)
         img.header.set_xyzt_units("mm", "sec")

@@ -26,6 +26,7 @@ from b2m.datasets import (
     ResponseWindow,
     ScheduleError,
     load_ds003720_responses,
+    load_ds003720_run,
     load_study,
 )
 from b2m.datasets._bids_surface import surface_projection
@@ -254,6 +255,45 @@ def test_confound_regression_removes_a_planted_confound(small):
     assert corr[True].min() > 0.9
     with pytest.raises(ValueError, match=r"column 'rot_z' not found .*available: \['trans_x'"):
         _load(small.root, mask_img=mask, confounds=["rot_z"])
+
+
+@pytest.fixture(scope="module")
+def drifting(tmp_path_factory):
+    return make_raw_tree(tmp_path_factory.mktemp("drift"), shape=(6, 6, 5), slow_drift=60)
+
+
+def test_high_pass_removes_a_slow_drift_and_keys_the_cache(drifting, tmp_path):
+    brain = drifting.extra["brain"]
+    mask = nib.Nifti1Image(brain.astype(np.uint8), drifting.extra["affine"])
+    home = tmp_path / "home"
+    loaded, corr = {}, {}
+    for cutoff in (None, 1 / 240):
+        loaded[cutoff] = _load(drifting.root, mask_img=mask, data_home=home, high_pass=cutoff)
+        r = loaded[cutoff].responses
+        expected = drifting.expected(r.train_ids, "Training", r.train_runs)[:, brain]
+        corr[cutoff] = _voxel_corr(r.train, expected)
+    assert np.median(corr[None]) < 0.6  # linear detrending leaves the drift in (0.43)
+    assert np.median(corr[1 / 240]) > 0.85 and corr[1 / 240].min() > 0.8  # measured 0.89, 0.83
+    assert loaded[1 / 240].cache_path != loaded[None].cache_path
+    assert loaded[1 / 240].info["high_pass"] == 1 / 240
+    again = _load(drifting.root, mask_img=mask, data_home=home, high_pass=1 / 240)
+    assert again.from_cache and again.cache_path == loaded[1 / 240].cache_path
+    for bad in (0, -0.01, 0.5, "1/240", True):
+        with pytest.raises(ValueError, match=r"high_pass must be None or a cut-off in Hz.*"):
+            _load(drifting.root, mask_img=mask, data_home=home, high_pass=bad)
+    study = load_study(
+        "ds003720", 1, bids_root=drifting.root, mask_img=mask, data_home=home,
+        high_pass=1 / 240, progressbar=False,
+    )  # fmt: skip
+    assert np.array_equal(study.responses.train, loaded[1 / 240].responses.train)
+    assert study.source["high_pass"] == 1 / 240
+    _, bold = study.load_example_run()  # the example run is cleaned the same way
+    kw = {"mask_img": mask, "data_home": home, "progressbar": False}
+    _, direct = load_ds003720_run(drifting.root, 1, high_pass=1 / 240, **kw)
+    _, detrended = load_ds003720_run(drifting.root, 1, **kw)
+    assert np.array_equal(bold, direct) and not np.allclose(bold, detrended, atol=0.1)
+    with pytest.raises(ValueError, match=r"high_pass applies to dataset='ds003720' only"):
+        load_study("simulated", high_pass=1 / 240)
 
 
 def test_empty_computed_mask_asks_for_mask_img(small):

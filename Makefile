@@ -6,7 +6,6 @@ BIN := $(VENV)/bin
 # Offline by design: never let a Hugging Face client wait on the network.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
-export MPLBACKEND := Agg
 
 .PHONY: help install chromium demo test test-fast test-browser lint format lab clean
 

@@ -99,12 +99,19 @@ def execute_notebook(path: Path, out_dir: Path, *, timeout: int = 900) -> Path:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
+    # The kernel draws figures inline, as for a user: a non-interactive MPLBACKEND inherited
+    # from this process (e.g. Agg) would leave every static figure out of the notebook.
+    backend = os.environ.pop("MPLBACKEND", None)
+    try:
+        NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
+    finally:
+        if backend is not None:
+            os.environ["MPLBACKEND"] = backend
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / path.name
     nbformat.write(nb, out)

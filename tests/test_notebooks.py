@@ -17,6 +17,10 @@ EXPECTED_OUTPUT = {
 }
 
 
+#: Notebooks whose static figures (matplotlib) must appear in the executed notebook.
+FIGURES = ("00_quickstart", "03_decoding")
+
+
 def _code(nb):
     return [c for c in nb["cells"] if c["cell_type"] == "code"]
 
@@ -51,6 +55,7 @@ def test_notebook_executes(path, study_home, monkeypatch, tmp_path):
     from nbclient import NotebookClient
 
     monkeypatch.setenv("B2M_DATA", str(study_home))
+    monkeypatch.delenv("MPLBACKEND", raising=False)  # figures inline, as for a user
     music = os.environ.get("B2M_TEST_MUSIC", "").strip()
     if music:  # the real recordings of `make music`, read-only: 04 retrieves from them
         monkeypatch.setenv("B2M_MUSIC", music)
@@ -64,6 +69,8 @@ def test_notebook_executes(path, study_home, monkeypatch, tmp_path):
     assert EXPECTED_OUTPUT.get(path.stem, "identification") in text
     if path.stem == "04_reconstruction" and music:
         assert "debian-music" in text and "No real recordings" not in text
+    if path.stem in FIGURES:  # the static figures are drawn into the notebook
+        assert "image/png" in text, f"{path.stem} shows no figure"
     # The widgets rendered as widget views, not as their fallback text only.
     assert "application/vnd.jupyter.widget-view+json" in text
     nbformat.write(nb, tmp_path / path.name)

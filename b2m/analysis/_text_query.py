@@ -153,12 +153,19 @@ def text_to_tags(
     )
 
 
-def _check_query(query) -> TagQuery:
+def _check_query(query, tag_logits) -> tuple[TagQuery, np.ndarray]:
+    """The query and the tag scores, checked against each other."""
     if not isinstance(query, TagQuery):
         raise TypeError(
             f"query must be a TagQuery (from text_to_tags); received {type(query).__name__}."
         )
-    return query
+    x = check_array(tag_logits, "tag_logits", ndim=2)
+    if x.shape[1] != len(query.tag_names):
+        raise ValueError(
+            f"tag_logits must have one column per tag ({len(query.tag_names)}); received "
+            f"shape {x.shape}."
+        )
+    return query, x
 
 
 def rank_by_text(query: TagQuery, tag_logits, clip_ids=None, *, genres=None) -> pd.DataFrame:
@@ -182,13 +189,7 @@ def rank_by_text(query: TagQuery, tag_logits, clip_ids=None, *, genres=None) -> 
     pandas.DataFrame
         ``clip_id`` [, ``genre``], ``score`` and the matched tags' probabilities, best first.
     """
-    query = _check_query(query)
-    x = check_array(tag_logits, "tag_logits", ndim=2)
-    if x.shape[1] != len(query.tag_names):
-        raise ValueError(
-            f"tag_logits must have one column per tag ({len(query.tag_names)}); received "
-            f"shape {x.shape}."
-        )
+    query, x = _check_query(query, tag_logits)
     ids = [str(i) for i in (range(len(x)) if clip_ids is None else clip_ids)]
     if len(ids) != len(x):
         raise ValueError(f"clip_ids must have {len(x)} entries; received {len(ids)}.")
@@ -226,13 +227,7 @@ def text_response_map(query: TagQuery, encoder, tag_logits, *, strength: float =
     ndarray of shape (n_vertices,)
         Predicted response change (the responses' units: z-scored BOLD).
     """
-    query = _check_query(query)
-    x = check_array(tag_logits, "tag_logits", ndim=2)
-    if x.shape[1] != len(query.tag_names):
-        raise ValueError(
-            f"tag_logits must have one column per tag ({len(query.tag_names)}); received "
-            f"shape {x.shape}."
-        )
+    query, x = _check_query(query, tag_logits)
     n_in = getattr(encoder, "n_features_in_", None)
     if n_in is None:
         raise TypeError("encoder must be a fitted b2m.models.Encoder.")

@@ -330,8 +330,9 @@ class TextSearch:
         from b2m.analysis._embeddings import study_embeddings
         from b2m.features import get_feature_space
 
-        names = getattr(get_feature_space(space), "tag_names", None)
-        if not names or hasattr(get_feature_space(space), "tags_from_embedding"):
+        fs = get_feature_space(space)
+        names = getattr(fs, "tag_names", None)
+        if not names or hasattr(fs, "tags_from_embedding"):
             raise ValueError(
                 "space must be a tag space ('musicnn-tags' or 'musicnn-msd-tags'); received "
                 f"{space!r}."

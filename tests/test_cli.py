@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
+from b2m._utils._validation import NotAvailableError, UnknownNameError
+from b2m.cli import _report as _report_module
 from b2m.cli import main
 from b2m.datasets import _fetch
 from b2m.datasets._manifest import load_manifest
@@ -447,3 +449,31 @@ def test_fetch_from_a_mirror(mirror, tmp_path, capsys):
     code, _, err = _run(capsys, "--data-home", tmp_path / "h2", "fetch", "--mirror", url + "/x")
     _assert_one_line_error(code, err, "fetch", "HTTP 404")
     assert url + "/x/ds003720/sub-001/anat/sub-001_T1w.nii" in err
+
+
+@pytest.mark.parametrize(
+    ("error", "is_user_error"),
+    [
+        (UnknownNameError("clip_ids: unknown clip 'x' in study simulated/sub-001."), True),
+        (NotAvailableError("The 'acoustic' feature space has no text embedding."), True),
+        (KeyError("internal"), False),
+        (NotImplementedError("internal"), False),
+    ],
+)
+def test_only_bad_input_is_reported_in_one_line(
+    monkeypatch, tmp_path, capsys, error, is_user_error
+):
+    """Unknown names and unavailable operations are bad input (exit 2, one line); a bare
+    KeyError or NotImplementedError is a bug and must keep its traceback."""
+
+    def fail(args):
+        raise error
+
+    monkeypatch.setattr(_report_module, "_report", fail)
+    argv = ["--data-home", str(tmp_path), "report"]
+    if is_user_error:
+        code, _, err = _run(capsys, *argv)
+        _assert_one_line_error(code, err, "report", str(error))
+    else:
+        with pytest.raises(type(error)):
+            main(argv)

@@ -6,7 +6,30 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["check_array", "check_choice", "check_consistent_length"]
+__all__ = [
+    "NotAvailableError",
+    "UnknownNameError",
+    "check_array",
+    "check_choice",
+    "check_consistent_length",
+]
+
+
+class UnknownNameError(KeyError, ValueError):
+    """A name that is not among the known ones (a clip id, a dataset, a column): bad input.
+
+    A ``KeyError`` for code that looks names up, and a ``ValueError`` because the caller's
+    input is wrong, so the ``b2m`` command reports it in one line while a bare ``KeyError``
+    (a bug) keeps its traceback. The message prints without the quotes ``KeyError`` adds.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class NotAvailableError(NotImplementedError, ValueError):
+    """An operation this object does not offer for the caller's input (e.g. a text
+    embedding from an audio-only feature space): bad input rather than a missing method."""
 
 
 def check_array(

@@ -23,8 +23,10 @@ from b2m.cli._report import add_report_command
 
 __all__ = ["build_parser", "main"]
 
-#: Errors that mean bad input or missing data: one line on stderr and exit status 2.
-_USER_ERRORS = (ValueError, KeyError, OSError, NotImplementedError, ImportError)
+#: Errors that mean bad input or missing data: one line on stderr and exit status 2. Unknown
+#: names (``UnknownNameError``) and unavailable operations (``NotAvailableError``) are
+#: ValueErrors; a bare KeyError or NotImplementedError is a bug and keeps its traceback.
+_USER_ERRORS = (ValueError, OSError, ImportError)
 
 _EXAMPLES = """examples:
   b2m simulate --subjects sub-001
@@ -57,8 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-    return " ".join(str(text).split()) or type(exc).__name__
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _silence_stdout() -> None:

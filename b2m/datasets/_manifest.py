@@ -18,6 +18,8 @@ from typing import NoReturn
 
 import yaml
 
+from b2m._utils._validation import UnknownNameError
+
 __all__ = [
     "MANIFEST_PATH",
     "DatasetEntry",
@@ -62,13 +64,6 @@ _HASH_HELP = "a string 'sha256:<64 hex digits>' or 'md5:<32 hex digits>' (lower 
 
 class ManifestError(ValueError):
     """A data manifest does not follow the schema (the message names where and which field)."""
-
-
-class _NotFoundError(KeyError):
-    """A ``KeyError`` whose message prints without the quotes ``KeyError`` adds."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,7 +207,7 @@ class DatasetEntry:
         for entry in self.files:
             if entry.path == path:
                 return entry
-        raise _NotFoundError(f"path must be a file of dataset {self.name!r}; received {path!r}.")
+        raise UnknownNameError(f"path must be a file of dataset {self.name!r}; received {path!r}.")
 
     def files_matching(
         self,
@@ -377,7 +372,7 @@ class Manifest:
         for entry in self.datasets:
             if entry.name == name:
                 return entry
-        raise _NotFoundError(f"dataset must be one of {list(self.names)}; received {name!r}.")
+        raise UnknownNameError(f"dataset must be one of {list(self.names)}; received {name!r}.")
 
 
 # --------------------------------------------------------------------------------------------

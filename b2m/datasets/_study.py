@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from b2m._utils._validation import check_choice
+from b2m._utils._validation import UnknownNameError, check_choice
 from b2m.datasets._events import SUBJECTS, TR
 from b2m.datasets._responses import ClipResponses, ResponseWindow
 from b2m.datasets._simulate import DEFAULT_SNR, make_simulated_study
@@ -83,7 +83,9 @@ class Study:
         try:
             return np.array([self._clip_index[c] for c in clip_ids], dtype=int)
         except KeyError as exc:
-            raise KeyError(f"clip_ids: unknown clip {exc.args[0]!r} in study {self.key}.") from None
+            raise UnknownNameError(
+                f"clip_ids: unknown clip {exc.args[0]!r} in study {self.key}."
+            ) from None
 
     @property
     def train_clips(self) -> pd.DataFrame:

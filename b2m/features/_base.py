@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from b2m._utils._validation import check_array
+from b2m._utils._validation import NotAvailableError, check_array
 
 __all__ = ["MODALITIES", "FeatureSpace", "check_sr", "check_texts", "check_waveforms"]
 
@@ -86,7 +86,7 @@ class FeatureSpace:
         -------
         ndarray of shape (n_clips, n_dims), float32
         """
-        raise NotImplementedError(
+        raise NotAvailableError(
             f"The {self.name!r} feature space ({type(self).__name__}, modality "
             f"{self.modality!r}) has no audio embedding."
         )
@@ -103,7 +103,7 @@ class FeatureSpace:
         -------
         ndarray of shape (n_texts, n_dims), float32
         """
-        raise NotImplementedError(
+        raise NotAvailableError(
             f"The {self.name!r} feature space ({type(self).__name__}, modality "
             f"{self.modality!r}) has no text embedding; use a text or audio-text space "
             "(e.g. a sentence model or CLAP) to embed captions."

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import as_strided
 
+from b2m._utils._validation import UnknownNameError
+
 __all__ = [
     "FAISS_MIN_QUERIES",
     "RetrievalResult",
@@ -281,7 +283,7 @@ class RetrievalResult:
         if self.metadata is None:
             raise ValueError("lookup needs library metadata; this result has none.")
         if column not in self.metadata.columns:
-            raise KeyError(
+            raise UnknownNameError(
                 f"column must be one of {list(self.metadata.columns)}; received {column!r}."
             )
         values = self.metadata[column].to_numpy()

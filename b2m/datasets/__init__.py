@@ -23,7 +23,9 @@ from b2m.datasets._debian_music import (
 )
 from b2m.datasets._events import (
     CLIP_SECONDS,
+    GENRES,
     N_VOLUMES,
+    SAMPLE_RATE,
     SUBJECTS,
     TR,
     ScheduleError,
@@ -56,9 +58,11 @@ __all__ = [
     "DEBIAN_MUSIC_PACKAGES",
     "DEFAULT_SNR",
     "DERIVATIVES",
+    "GENRES",
     "GTZAN_ENV_VAR",
     "MIRROR_ENV_VAR",
     "N_VOLUMES",
+    "SAMPLE_RATE",
     "SUBJECTS",
     "TR",
     "BIDSFileError",

@@ -18,11 +18,10 @@ import numpy as np
 import pandas as pd
 
 from b2m.config import get_data_home
+from b2m.datasets._events import SAMPLE_RATE
 
-__all__ = ["GTZAN_SAMPLE_RATE", "clips_from_schedule", "load_real_study"]
+__all__ = ["clips_from_schedule", "load_real_study"]
 
-#: GTZAN's sampling rate (Hz).
-GTZAN_SAMPLE_RATE = 22050
 _GTZAN_ENV = "B2M_GTZAN"
 
 
@@ -125,7 +124,7 @@ def load_real_study(
         space=loaded.space,
         root=Path(loaded.info.get("bids_root", "")),
         key=key,
-        sample_rate=GTZAN_SAMPLE_RATE,
+        sample_rate=SAMPLE_RATE,
         mask_img=loaded.mask_img,
         data_home=home,
         stimuli=stimuli,

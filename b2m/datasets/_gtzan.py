@@ -22,9 +22,9 @@ from b2m._utils._audio import resample
 from b2m._utils._progress import progress
 from b2m._utils._validation import check_choice
 from b2m.config import get_data_home
+from b2m.datasets._events import FADE_SECONDS, GENRES, SAMPLE_RATE
 from b2m.datasets._events import clip_id as make_clip_id
 from b2m.datasets._manifest import load_manifest
-from b2m.datasets._music._constants import FADE_SECONDS, GENRES, SAMPLE_RATE
 from b2m.datasets._music._render import apply_fades_and_rms
 
 __all__ = ["GTZAN_ENV_VAR", "GTZANFileError", "GTZANFileNotFoundError", "GTZANStimuli"]

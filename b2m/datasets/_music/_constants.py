@@ -6,25 +6,8 @@ shared by the grammar, the arranger, the synthesiser and the ground-truth featur
 
 from __future__ import annotations
 
-#: GTZAN's ten genres, in GTZAN's (alphabetical) order.
-GENRES = (
-    "blues",
-    "classical",
-    "country",
-    "disco",
-    "hiphop",
-    "jazz",
-    "metal",
-    "pop",
-    "reggae",
-    "rock",
-)
-#: GTZAN's sampling rate (Hz).
-SAMPLE_RATE = 22050
-#: Length of a ds003720 stimulus clip (s).
-CLIP_SECONDS = 15.0
-#: Linear fade-in and fade-out applied to each ds003720 stimulus (s).
-FADE_SECONDS = 2.0
+# The stimulus facts are the dataset's (one definition); the simulator's music shares them.
+from b2m.datasets._events import CLIP_SECONDS, FADE_SECONDS, GENRES, SAMPLE_RATE  # noqa: F401
 
 #: Instruments a clip may use (multi-hot order of the ``"semantic"`` ground truth).
 INSTRUMENTS = (

@@ -60,7 +60,7 @@ test: install music
 	$(MUSIC_TEST_ENV) $(BIN)/python -m pytest
 
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow and not browser and not realmusic"
 
 test-browser: install
 	$(BIN)/python -m pytest -m browser tests/browser

@@ -13,6 +13,26 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("B2M_PROGRESS", "0")
 
 
+#: Session fixtures that build a study (the simulated one; the fake "real" data home of the
+#: integration tests). Every test that uses one, directly or through another fixture, is
+#: marked ``slow`` (see :func:`pytest_collection_modifyitems`), so ``-m "not slow"`` builds
+#: none. Named by the builders, not by ``study``: a module may define its own light ``study``.
+STUDY_FIXTURES = frozenset({"study_home", "real_setup"})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark tests honestly: study users and notebook runs ``slow``, tests/browser ``browser``."""
+    browser_dir = Path(__file__).parent / "browser"
+    for item in items:
+        uses_study = not STUDY_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+        if (uses_study or item.get_closest_marker("notebook")) and not item.get_closest_marker(
+            "slow"
+        ):
+            item.add_marker(pytest.mark.slow)
+        if browser_dir in Path(str(item.path)).parents and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_home(tmp_path, monkeypatch):
     """Point B2M_DATA at a per-test temporary directory (never the user's home)."""

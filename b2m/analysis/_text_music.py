@@ -25,8 +25,8 @@ import pandas as pd
 from b2m._utils._validation import check_array, check_choice, check_consistent_length
 from b2m.analysis._partition import (
     CORRECTIONS,
+    correlation_permutation_test,
     dice_coefficient,
-    pooled_pvalues,
     sign_flip_test,
     variance_partition,
 )
@@ -268,7 +268,7 @@ def partition_encoding(
         ``subject`` and the space names are empty; :func:`compare_text_music` fills them.
     """
     from b2m.models import Encoder, pearson_columns
-    from b2m.stats import permutation_test_correlation, r2_score_columns
+    from b2m.stats import r2_score_columns
     from b2m.surface import N_VERTICES
 
     check_choice(correction, "correction", CORRECTIONS)
@@ -313,14 +313,15 @@ def partition_encoding(
             pred[model] = np.vstack([cv_pred, pred[model]])
         r2[model] = r2_score_columns(pred[model], y_test)
         r[model] = pearson_columns(pred[model], y_test)
-        perm = permutation_test_correlation(
-            pred[model], y_test, n_permutations=n_permutations, seed=seed, keep_null=True
-        )
-        pvalues[model] = pooled_pvalues(perm.r, perm.null, tested=perm.tested)
-        region_r = perm.r @ weights
-        exceed = (perm.null @ weights.astype(np.float32) >= region_r - 1e-6).sum(0)
-        roi[f"mean r {model}"] = region_r
-        roi[f"p {model}"] = (1.0 + exceed) / (1.0 + n_permutations)
+    # One pass of permutations for the three models (the same permutations for each).
+    perm = correlation_permutation_test(
+        [pred[m] for m in MODELS], y_test, n_permutations=n_permutations, seed=seed,
+        regions=weights,
+    )  # fmt: skip
+    for j, model in enumerate(MODELS):
+        pvalues[model] = perm["pvalues"][j]
+        roi[f"mean r {model}"] = perm["region_r"][j]
+        roi[f"p {model}"] = perm["region_pvalues"][j]
     for part, full, reduced in (
         ("unique_music", "union", "text"),
         ("unique_text", "union", "music"),

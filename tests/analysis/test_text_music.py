@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from b2m.analysis._partition import (
+    correlation_permutation_test,
     dice_coefficient,
     pooled_pvalues,
     sign_flip_test,
@@ -155,6 +156,172 @@ def test_constant_vertices_do_not_narrow_the_null():
         assert np.isnan(result.pvalues[key][constant]).all(), key
     rates = [np.mean(result.pvalues[m][~constant] < 0.05) for m in ("music", "text", "union")]
     assert all(0.025 < rate < 0.075 for rate in rates), rates
+
+
+# -- the batched permutation test against the straightforward one -------------------------
+
+
+def _reference_correlation_test(predictions, observed, n_permutations, seed, regions):
+    """The slow, straightforward path: one full permutation test per prediction (the
+    implementation ``partition_encoding`` used before the batched test), null kept, pooled
+    p-values by sorting, region means against the same permutations."""
+    from b2m.stats import permutation_test_correlation
+
+    out = []
+    for pred in predictions:
+        perm = permutation_test_correlation(
+            pred, observed, n_permutations=n_permutations, seed=seed, keep_null=True
+        )
+        region_r = perm.r @ regions
+        exceed = (perm.null @ regions.astype(np.float32) >= region_r - 1e-6).sum(0)
+        p = pooled_pvalues(perm.r, perm.null, tested=perm.tested)
+        out.append((perm.r, p, perm.tested, region_r, (1.0 + exceed) / (1.0 + n_permutations)))
+    return out
+
+
+def _brute_force_pooled(stat, null, tested):
+    """(1 + #{pooled ≥ statistic − 1e-6}) / (1 + size), every pair compared (float32)."""
+    pooled = null[:, tested].astype(np.float32).ravel()
+    thr = stat[tested].astype(np.float32) - np.float32(1e-6)
+    out = np.full(stat.shape, np.nan)
+    out[tested] = (1.0 + (pooled[None, :] >= thr[:, None]).sum(1)) / (1.0 + pooled.size)
+    return out
+
+
+def test_pooled_pvalues_equal_a_brute_force_count():
+    rng = np.random.default_rng(11)
+    null = rng.standard_normal((50, 40)).astype(np.float32)
+    stat = rng.standard_normal(40)
+    stat[3] = null[7, 5]  # a tie with a pooled value counts as reaching it
+    tested = rng.random(40) < 0.8
+    np.testing.assert_array_equal(
+        pooled_pvalues(stat, null, tested=tested), _brute_force_pooled(stat, null, tested)
+    )
+
+
+@pytest.mark.parametrize("chunk_size", [7, 256])
+def test_batched_correlation_test_matches_one_test_per_prediction(chunk_size):
+    """Same permutations, same statistics: r and region p-values equal, pooled p-values
+    equal up to a few null values that float32 rounding (another summation order) moves
+    across a statistic."""
+    rng = np.random.default_rng(12)
+    n, t, n_perm = 45, 60, 130  # n_perm not a multiple of the permutation batch
+    observed = rng.standard_normal((n, t))
+    observed[:, 5] = 2.0  # constant response: untested everywhere
+    signal = np.where(np.arange(t) < 20, 0.5, 0.0)  # regions 2 and 3: no signal
+    predictions = [signal * observed + rng.standard_normal((n, t)) for _ in range(3)]
+    predictions[1][:, 9] = -1.0  # constant prediction: untested for that model only
+    regions = np.zeros((t, 3))
+    for j, cols in enumerate((slice(0, 20), slice(20, 45), slice(45, 60))):
+        regions[cols, j] = 1.0 / (cols.stop - cols.start)
+    got = correlation_permutation_test(
+        predictions, observed, n_permutations=n_perm, seed=3, regions=regions,
+        chunk_size=chunk_size,
+    )  # fmt: skip
+    want = _reference_correlation_test(predictions, observed, n_perm, 3, regions)
+    n_pooled = n_perm * t
+    for j, (r, p, tested, region_r, region_p) in enumerate(want):
+        np.testing.assert_allclose(got["r"][j], r, rtol=0, atol=1e-12)
+        np.testing.assert_array_equal(got["tested"][j], tested)
+        np.testing.assert_array_equal(np.isnan(got["pvalues"][j]), ~tested)
+        np.testing.assert_allclose(got["pvalues"][j], p, rtol=0, atol=3 / n_pooled)
+        np.testing.assert_allclose(got["region_r"][j], region_r, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(got["region_pvalues"][j], region_p, rtol=0, atol=1.5 / n_perm)
+    assert not got["tested"][1, 9] and got["tested"][0, 9] and not got["tested"][:, 5].any()
+    # the comparison means something: the no-signal regions are not at the floor
+    assert (got["region_pvalues"][:, 1:] > 3 / n_perm).all(), got["region_pvalues"]
+    # a different seed draws other permutations
+    other = correlation_permutation_test(predictions, observed, n_permutations=n_perm, seed=4)
+    assert not np.array_equal(other["pvalues"], got["pvalues"], equal_nan=True)
+    assert other["region_r"] is None and other["region_pvalues"] is None
+
+
+def test_batched_correlation_test_detects_signal_only():
+    rng = np.random.default_rng(13)
+    observed = rng.standard_normal((80, 200))
+    good = observed + rng.standard_normal((80, 200))
+    null = rng.standard_normal((80, 200))
+    got = correlation_permutation_test([good, null], observed, n_permutations=200)
+    assert (got["pvalues"][0] < 0.01).all()
+    assert 0.3 < np.median(got["pvalues"][1]) < 0.7
+
+
+def test_batched_correlation_test_bad_inputs():
+    x = np.zeros((10, 4)) + np.arange(10)[:, None]
+    with pytest.raises(ValueError, match=r"predictions\[1\]"):
+        correlation_permutation_test([x, x[:, :3]], x)
+    with pytest.raises(TypeError, match="sequence"):
+        correlation_permutation_test(x, x)
+    with pytest.raises(ValueError, match="at least one"):
+        correlation_permutation_test([], x)
+    with pytest.raises(ValueError, match="n_permutations"):
+        correlation_permutation_test([x], x, n_permutations=0)
+    with pytest.raises(ValueError, match="regions"):
+        correlation_permutation_test([x], x, regions=np.ones((3, 1)))
+
+
+def test_partition_encoding_matches_the_straightforward_path():
+    """The whole text-vs-music result on small random data, against the slow reference:
+    three encoders fitted one by one, one permutation test per model."""
+    from b2m.models import Encoder, run_folds
+    from b2m.stats import r2_score_columns
+
+    rng = np.random.default_rng(14)
+    n_train, n_test, n_vertices = 120, 30, 80
+    latent = rng.standard_normal((n_train + n_test, 3))
+    music = np.hstack([latent, rng.standard_normal((n_train + n_test, 3))])
+    text = np.hstack([latent[:, :2] @ rng.standard_normal((2, 2)), rng.standard_normal((150, 2))])
+    responses = latent @ rng.standard_normal((3, n_vertices)) + 2 * rng.standard_normal(
+        (n_train + n_test, n_vertices)
+    )
+    runs = np.repeat(np.arange(12), n_train // 12)
+    tr, te = slice(0, n_train), slice(n_train, None)
+    regions = {"a": np.arange(n_vertices) < 30, "b": np.arange(n_vertices) >= 50}
+    result = partition_encoding(
+        music[tr], text[tr], responses[tr], runs, music[te], text[te], responses[te],
+        n_permutations=150, regions=regions, seed=2,
+    )  # fmt: skip
+
+    def z(train, test):
+        mean, sd = train.mean(0), train.std(0)
+        return (train - mean) / sd, (test - mean) / sd
+
+    zm, zt = z(music[tr], music[te]), z(text[tr], text[te])
+    designs = {
+        "music": zm,
+        "text": zt,
+        "union": tuple(np.hstack(p) for p in zip(zm, zt, strict=True)),
+    }
+    observed = np.vstack([responses[tr], responses[te]])
+    preds = {}
+    for model, (train, test) in designs.items():
+        cv = np.empty((n_train, n_vertices))
+        for fit_idx, held in run_folds(runs, 6):
+            enc = Encoder(n_splits=5).fit(train[fit_idx], responses[tr][fit_idx], runs[fit_idx])
+            cv[held] = enc.predict(train[held])
+        test_pred = Encoder(n_splits=5).fit(train, responses[tr], runs).predict(test)
+        preds[model] = np.vstack([cv, test_pred])
+        np.testing.assert_allclose(
+            result.r2[model], r2_score_columns(preds[model], observed), rtol=1e-6, atol=1e-7
+        )
+    weights = np.zeros((n_vertices, 2))
+    for j, mask in enumerate(regions.values()):
+        weights[mask, j] = 1.0 / mask.sum()
+    want = _reference_correlation_test(list(preds.values()), observed, 150, 2, weights)
+    for model, (r, p, _, region_r, region_p) in zip(preds, want, strict=True):
+        np.testing.assert_allclose(result.r[model], r, atol=1e-6)
+        np.testing.assert_allclose(result.pvalues[model], p, rtol=0, atol=3 / (150 * n_vertices))
+        np.testing.assert_allclose(result.roi[f"mean r {model}"], region_r, atol=1e-6)
+        np.testing.assert_allclose(result.roi[f"p {model}"], region_p, rtol=0, atol=1.5 / 150)
+    for part, full, reduced in (
+        ("unique_music", "union", "text"),
+        ("unique_text", "union", "music"),
+    ):
+        _, p, _, region_p = sign_flip_test(
+            preds[full], preds[reduced], observed, n_permutations=150, seed=2, regions=weights
+        )
+        np.testing.assert_allclose(result.pvalues[part], p, rtol=1e-6)
+        np.testing.assert_allclose(result.roi[f"p {part}"], region_p)
 
 
 # -- partition_encoding on synthetic data with known unique and shared variance -----------

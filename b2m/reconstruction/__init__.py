@@ -10,20 +10,40 @@ One interface: a :class:`Reconstructor` turns decoded embeddings of shape (n_tar
 - :class:`SynthReconstructor` (offline default): predicts the simulator's musical attributes
   from the embedding and renders a new clip with the project's own synthesiser, no weights;
 - :class:`MusicGenReconstructor`: a text prompt chosen by the embedding, audio from MusicGen
-  (extra ``[generate]``; weights from a local directory or the Hugging Face cache).
+  (extra ``[generate]``; weights from a local directory or the Hugging Face cache);
+- :class:`CLAPDiffusionReconstructor`: AudioLDM or MusicLDM (diffusers) conditioned on the
+  decoded CLAP audio embedding itself, in place of the CLAP text embedding (extra
+  ``[generate]``; weights from a local directory, the data home or the Hugging Face cache).
 
 :func:`evaluate_reconstructions` scores them as Brain2Music did (identification accuracy
 against the test stimuli and genre agreement), beside the decoded embeddings (upper
-reference) and random training clips (chance reference). :func:`reconstruct_study` and
-:func:`make_reconstructor` build the backends for a study's decoding.
+reference) and random training clips (chance reference), with top-k identification and
+Fréchet distances to the stimuli (:func:`frechet_distance`). :class:`ListeningTest` runs a
+blind two-alternative listening test of one backend (:func:`merge_listening_results` pools
+listeners). :func:`reconstruct_study` and :func:`make_reconstructor` build the backends for a
+study's decoding.
 """
 
 from b2m.reconstruction._base import Reconstruction, Reconstructor, as_neighbour_items
+from b2m.reconstruction._diffusion import (
+    DEFAULT_AUDIOLDM,
+    DEFAULT_MUSICLDM,
+    CLAPDiffusionReconstructor,
+)
+from b2m.reconstruction._distribution import (
+    bootstrap_frechet,
+    frechet_distance,
+    gaussian_frechet,
+    local_frechet,
+)
 from b2m.reconstruction._evaluate import (
     ReconstructionEvaluation,
     evaluate_reconstructions,
     identification_against,
 )
+from b2m.reconstruction._listening import ListeningTest, ListeningTrial
+from b2m.reconstruction._listening_merge import ListeningResults, merge_listening_results
+from b2m.reconstruction._listening_score import ListeningScore
 from b2m.reconstruction._music_library import MusicLibrary, debian_music_library
 from b2m.reconstruction._musicgen import DEFAULT_MUSICGEN, MusicGenReconstructor
 from b2m.reconstruction._readout import CONTINUOUS_ATTRIBUTES, AttributeReadout, study_attributes
@@ -34,9 +54,16 @@ from b2m.reconstruction._synth import SynthReconstructor
 __all__ = [
     "BACKENDS",
     "CONTINUOUS_ATTRIBUTES",
+    "DEFAULT_AUDIOLDM",
     "DEFAULT_MUSICGEN",
+    "DEFAULT_MUSICLDM",
     "LIBRARIES",
     "AttributeReadout",
+    "CLAPDiffusionReconstructor",
+    "ListeningResults",
+    "ListeningScore",
+    "ListeningTest",
+    "ListeningTrial",
     "MusicGenReconstructor",
     "MusicLibrary",
     "Reconstruction",
@@ -45,10 +72,15 @@ __all__ = [
     "RetrievalReconstructor",
     "SynthReconstructor",
     "as_neighbour_items",
+    "bootstrap_frechet",
     "debian_music_library",
     "evaluate_reconstructions",
+    "frechet_distance",
+    "gaussian_frechet",
     "identification_against",
+    "local_frechet",
     "make_reconstructor",
+    "merge_listening_results",
     "reconstruct_study",
     "study_attributes",
     "study_library",

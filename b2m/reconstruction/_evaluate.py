@@ -7,6 +7,11 @@ correlates less with the reconstruction's embedding than the target stimulus's d
 reconstruction's genre, compared with the target's true genre (chance about 0.1). Embeddings
 are standardised with the training clips' statistics (and, for the classifier, scaled to unit
 norm, so that shrunken decoded embeddings are judged by their direction).
+
+Beside them, distribution metrics (:mod:`b2m.reconstruction._distribution`): top-k
+identification among the test stimuli (k = 1, 5, 10) and Fréchet distances between the
+reconstructions and the stimuli, for the set (with a bootstrap interval) and per clip, in the
+same standardised space projected onto the training clips' first principal axes.
 """
 
 from __future__ import annotations
@@ -18,12 +23,15 @@ import numpy as np
 import pandas as pd
 
 from b2m.reconstruction._base import Reconstruction
+from b2m.reconstruction._distribution import DistributionMetrics
 from b2m.reconstruction._readout import unit_rows
 
 __all__ = ["ReconstructionEvaluation", "evaluate_reconstructions", "identification_against"]
 
 DECODED = "decoded"
 CHANCE = "random training clip"
+#: The k of the top-k identification columns (``top1``, ``top5``, ``top10``).
+TOP_K = (1, 5, 10)
 
 
 def identification_against(embeddings, stimuli, target_index) -> np.ndarray:
@@ -76,12 +84,22 @@ class ReconstructionEvaluation:
         ``"upper reference"`` for the decoded embeddings, ``"chance reference"`` for random
         training clips), ``target_clip_id``, ``rank``, ``label``, ``identification``,
         ``true_genre``, ``predicted_genre``, ``genre_agree`` (1.0 or 0.0; for the chance
-        reference, the share of draws that agree).
+        reference, the share of draws that agree), ``top1``, ``top5``, ``top10`` (whether
+        the target is among the k test stimuli most correlated with the item; fractional
+        where correlations tie; for the chance reference, the share of draws) and
+        ``frechet_clip`` (Fréchet distance between the item's neighbourhood and its target's,
+        :func:`~b2m.reconstruction._distribution.local_frechet`; for the chance reference,
+        the mean over draws).
     embeddings : dict of str to ndarray
         Per backend, the (raw) embeddings of its rows of :attr:`clips`, in the same order.
     stimulus_embeddings : ndarray of shape (n_test, d)
         The test stimuli's embeddings, rows in :attr:`test_ids` order.
     test_ids, test_genres : ndarray of shape (n_test,)
+    frechet : pandas.DataFrame
+        One row per backend (index): ``frechet`` (Fréchet distance between the backend's
+        items and their targets' stimuli, as sets), ``frechet_low``, ``frechet_high`` (its
+        bootstrap interval; for the chance reference, the spread over draws) and
+        ``frechet_components`` (dimensions it is measured in). Empty when not computed.
     """
 
     subject: str
@@ -91,6 +109,7 @@ class ReconstructionEvaluation:
     stimulus_embeddings: np.ndarray = field(repr=False)
     test_ids: np.ndarray = field(repr=False)
     test_genres: np.ndarray = field(repr=False)
+    frechet: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per backend and reference.
@@ -101,7 +120,12 @@ class ReconstructionEvaluation:
             ``subject``, ``space``, ``backend``, ``kind``, ``n`` (items scored),
             ``identification`` (mean; chance 0.5), ``identification_sd``,
             ``genre_agreement`` (share; chance about 0.1) and ``library`` (the retrieval
-            library searched, e.g. ``"train"``; None for other backends).
+            library searched, e.g. ``"train"``; None for other backends); then the
+            distribution metrics: ``top1``, ``top5``, ``top10`` (share of items whose target
+            is among the k of the 60 test stimuli most correlated with them; chance k/60),
+            ``frechet_clip`` (mean per-clip Fréchet distance), ``frechet``, ``frechet_low``,
+            ``frechet_high`` (set-level Fréchet distance to the stimuli and its interval;
+            lower is closer) and ``frechet_components``.
         """
         g = self.clips.groupby(["backend", "kind"], sort=False)
         frame = g.agg(
@@ -110,7 +134,10 @@ class ReconstructionEvaluation:
             identification_sd=("identification", "std"),
             genre_agreement=("genre_agree", "mean"),
             library=("library", "first"),
+            **{c: (c, "mean") for c in _DISTRIBUTION_COLUMNS if c in self.clips.columns},
         ).reset_index()
+        if len(self.frechet):
+            frame = frame.join(self.frechet, on="backend")
         frame.insert(0, "space", self.space)
         frame.insert(0, "subject", self.subject)
         return frame
@@ -163,6 +190,9 @@ class ReconstructionEvaluation:
                 }
             )
         return out
+
+
+_DISTRIBUTION_COLUMNS = ("top1", "top5", "top10", "frechet_clip")
 
 
 def _flatten(reconstructions) -> list[Reconstruction]:
@@ -231,6 +261,9 @@ def evaluate_reconstructions(
     n_chance: int = 20,
     seed: int = 0,
     C: float = 10.0,
+    n_components: int = 16,
+    n_neighbours: int = 10,
+    n_boot: int = 200,
 ) -> ReconstructionEvaluation:
     """Identification accuracy and genre agreement of reconstructions against the test stimuli.
 
@@ -255,6 +288,14 @@ def evaluate_reconstructions(
         Seeds the chance draws.
     C : float, default 10.0
         Inverse regularisation of the genre classifier (logistic regression).
+    n_components : int, default 16
+        Principal axes of the (standardised) training clips that the Fréchet distances are
+        measured in (at most the space's dimension; see
+        :class:`~b2m.reconstruction._distribution.FrechetSpace`).
+    n_neighbours : int, default 10
+        Training clips in each item's neighbourhood for the per-clip Fréchet distance.
+    n_boot : int, default 200
+        Bootstrap resamples of the set-level Fréchet distance's interval (0: none).
 
     Returns
     -------
@@ -291,7 +332,8 @@ def evaluate_reconstructions(
     genres = study.clips["genre"].to_numpy().astype(str)
     test_genres = genres[study.clip_indices(test_ids)]
     clf = LogisticRegression(C=C, max_iter=5000).fit(unit_rows(z(train)), genres[train_rows])
-
+    dist = DistributionMetrics(z(train), z(stimuli), n_components=n_components, k=TOP_K,
+                               n_neighbours=n_neighbours, n_boot=n_boot, seed=seed)  # fmt: skip
     rows, embeddings = [], {}
 
     def score(backend, kind, emb, targets, ranks, labels, libraries=None):
@@ -299,6 +341,7 @@ def evaluate_reconstructions(
         t = np.array([test_pos[c] for c in targets])
         ident = identification_against(z(emb), z(stimuli), t)
         predicted = clf.predict(unit_rows(z(emb)))
+        extra = dist.score(backend, z(emb), t)
         for i in range(len(t)):
             rows.append(
                 {
@@ -312,6 +355,7 @@ def evaluate_reconstructions(
                     "predicted_genre": str(predicted[i]),
                     "genre_agree": float(predicted[i] == test_genres[t[i]]),
                     "library": libraries[i],
+                    **{c: float(v[i]) for c, v in extra.items()},
                 }
             )
         embeddings[backend] = np.asarray(emb)
@@ -342,6 +386,7 @@ def evaluate_reconstructions(
         t = np.array([test_pos[c] for c in targets])
         ident = np.mean([identification_against(z(train[d]), z(stimuli), t) for d in draws], 0)
         agree = np.mean([genres[train_rows][d] == test_genres[t] for d in draws], 0)
+        extra = dist.score_reference(CHANCE, [z(train[d]) for d in draws], t)
         for i, c in enumerate(targets):
             rows.append(
                 {
@@ -349,6 +394,7 @@ def evaluate_reconstructions(
                     "rank": 0, "label": f"mean of {n_chance} random training clips",
                     "identification": float(ident[i]), "true_genre": test_genres[t[i]],
                     "predicted_genre": "", "genre_agree": float(agree[i]), "library": None,
+                    **{c: float(v[i]) for c, v in extra.items()},
                 }
             )  # fmt: skip
         embeddings[CHANCE] = train[draws[0]]
@@ -360,6 +406,7 @@ def evaluate_reconstructions(
         stimulus_embeddings=stimuli,
         test_ids=test_ids,
         test_genres=test_genres,
+        frechet=dist.frame(),
     )
 
 

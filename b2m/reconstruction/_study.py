@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from b2m._utils._validation import check_choice
 from b2m.reconstruction._base import Reconstructor
+from b2m.reconstruction._diffusion import CLAPDiffusionReconstructor
 from b2m.reconstruction._music_library import MusicLibrary
 from b2m.reconstruction._musicgen import MusicGenReconstructor
 from b2m.reconstruction._readout import study_attributes
@@ -15,7 +18,7 @@ from b2m.reconstruction._synth import SynthReconstructor
 __all__ = ["BACKENDS", "make_reconstructor", "reconstruct_study"]
 
 #: Backends :func:`make_reconstructor` knows.
-BACKENDS = ("retrieval", "synth", "musicgen")
+BACKENDS = ("retrieval", "synth", "musicgen", "diffusion")
 
 
 def _check_decoding(decoding) -> None:
@@ -35,12 +38,16 @@ def make_reconstructor(backend: str, study, decoding, *, library=None, **params)
 
     Parameters
     ----------
-    backend : {"retrieval", "synth", "musicgen"}
+    backend : {"retrieval", "synth", "musicgen", "diffusion"}
         ``"retrieval"``: :class:`RetrievalReconstructor` over the study's clips chosen by
         ``library`` (:func:`study_library`), leaving each target out. ``"synth"``:
         :class:`SynthReconstructor` fitted on the training clips' attributes (simulated
         study). ``"musicgen"``: :class:`MusicGenReconstructor` fitted on the training clips'
-        captions (or attributes, ``prompt="attributes"``).
+        captions (or attributes, ``prompt="attributes"``). ``"diffusion"``:
+        :class:`CLAPDiffusionReconstructor` (AudioLDM or MusicLDM conditioned on the decoded
+        CLAP embedding), given the decoder's standardisation statistics and the study's
+        sampling rate; the decoding must be of the ``clap`` space (or of a space as wide as
+        the pipeline's conditioning, with a warning).
     study : b2m.datasets.Study
     decoding : b2m.analysis.DecodingResult
         From :func:`b2m.analysis.decode_study` on this study (feature space parameters at
@@ -63,7 +70,8 @@ def make_reconstructor(backend: str, study, decoding, *, library=None, **params)
     ------
     ValueError
         If ``backend`` or ``library`` is unknown, or ``library`` is given for a backend
-        other than retrieval.
+        other than retrieval, or the diffusion backend is given a decoding whose width
+        differs from the pipeline's conditioning width.
     """
     from b2m.analysis import study_embeddings
 
@@ -74,6 +82,8 @@ def make_reconstructor(backend: str, study, decoding, *, library=None, **params)
             f"for backend {backend!r}."
         )
     _check_decoding(decoding)
+    if backend == "diffusion":
+        return _diffusion_reconstructor(study, decoding, params)
     transform = decoding.decoder.transform_embeddings
     if backend == "retrieval" and isinstance(library, MusicLibrary):
         if library.space != decoding.space:
@@ -105,6 +115,37 @@ def make_reconstructor(backend: str, study, decoding, *, library=None, **params)
         return rec.fit(train, attributes=study_attributes(study, train_ids), clip_ids=train_ids)
     captions = study.clips["caption"].to_numpy()[study.clip_indices(train_ids)].tolist()
     return rec.fit(train, captions=captions, clip_ids=train_ids)
+
+
+def _diffusion_reconstructor(study, decoding, params: dict) -> CLAPDiffusionReconstructor:
+    """The diffusion backend for a decoding: its CLAP units restored, the study's rate."""
+    params = dict(params)
+    params.setdefault("sr", int(study.sample_rate))
+    scaler = decoding.decoder.target_scaler_
+    rec = CLAPDiffusionReconstructor(**params).fit(scaler.mean_, scaler.scale_)
+    if decoding.space == "clap":
+        return rec
+    width = np.shape(decoding.decoded)[1]
+    what = (
+        "decoding must be of the 'clap' feature space (the diffusion backend conditions on "
+        f"CLAP audio embeddings); received a decoding of the {decoding.space!r} space, {width}-d."
+    )
+    try:
+        rec.load()  # the pipeline's conditioning width, and the width check
+    except ValueError as exc:
+        raise ValueError(f"{what} {exc}") from None
+    except FileNotFoundError as exc:
+        raise ValueError(
+            f"{what} The pipeline's conditioning width could not be checked either: {exc}"
+        ) from None
+    warnings.warn(
+        f"The diffusion backend conditions on CLAP audio embeddings, but decoding is of the "
+        f"{decoding.space!r} space; its {width}-d rows match the pipeline's conditioning width "
+        "and are used as if they were CLAP embeddings.",
+        UserWarning,
+        stacklevel=3,
+    )
+    return rec
 
 
 def reconstruct_study(

@@ -38,6 +38,8 @@ def test_packaged_manifest_validates():
         "clap_music",
         "w2v_bert",
         "musicgen_small",
+        "audioldm_s_full_v2",
+        "musicldm",
     )
     assert load_manifest() is manifest  # cached
     assert load_manifest(MANIFEST_PATH) == manifest

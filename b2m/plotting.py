@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from b2m._plotting_listening import plot_listening_scores
 from b2m._plotting_tags import plot_decoded_tags, plot_tag_scores
 from b2m._plotting_volume import plot_volume_map, values_to_volume
 from b2m._utils._validation import check_array, check_choice, check_consistent_length
@@ -30,6 +31,7 @@ __all__ = [
     "plot_clip",
     "plot_decoded_tags",
     "plot_embeddings",
+    "plot_listening_scores",
     "plot_neighbours",
     "plot_run",
     "plot_surface",

@@ -8,6 +8,7 @@ twin ``b2m.plotting.plot_*`` for exported HTML and headless runs. Nothing is loa
 from b2m_widgets._cliplist import ClipList
 from b2m_widgets.audio import AudioPlayer, encode_wav, view_ab, view_audio
 from b2m_widgets.explorer import ClipExplorer, cosine_neighbours, view_clip_explorer
+from b2m_widgets.listening import ListeningWidget, view_listening_test
 from b2m_widgets.retrieval import NeighbourList, check_neighbours, view_neighbours
 from b2m_widgets.scatter import EmbeddingScatter, view_embeddings
 from b2m_widgets.surface import SurfaceViewer, view_surface
@@ -18,6 +19,7 @@ __all__ = [
     "ClipExplorer",
     "ClipList",
     "EmbeddingScatter",
+    "ListeningWidget",
     "NeighbourList",
     "SurfaceViewer",
     "check_neighbours",
@@ -27,6 +29,7 @@ __all__ = [
     "view_audio",
     "view_clip_explorer",
     "view_embeddings",
+    "view_listening_test",
     "view_neighbours",
     "view_surface",
     "view_volume",

@@ -5,6 +5,19 @@ The release (Kaggle dataset ``nishimotolab/music-caption-brain2music``, see the
 downloads it and cannot check its schema offline. :func:`load_captions` therefore accepts
 CSV, TSV, JSON and JSON Lines files, finds the clip and caption columns by name (or takes
 them as arguments) and validates the result.
+
+The simulated study's captions stand in for that release, and so are written the way people
+write them (:func:`annotate_attributes`): an annotator describes what they *perceive*, not
+the generator's attributes. Brain2Music's captions were written by raters listening to the
+clips, not by the clips' makers; a caption that restated every latent of the planted brain
+model verbatim (genre, instruments, mood, imagery) was a more faithful description of the
+brain's inputs than any audio feature could be, and made caption spaces identify clips better
+than music spaces — the opposite of the paper. So the simulated annotator sometimes names a
+neighbouring genre (rock/metal, disco/pop…), judges mood, tempo and timbre with some error,
+leaves instruments out or names a similar-sounding one, and writes their *own* associations
+(imagery), which agree only in part with the listener's — the text-only component of the
+planted brain model (:mod:`b2m.datasets._planted`) stays the listener's. The error rates are in
+:data:`ANNOTATOR_ERRORS`.
 """
 
 from __future__ import annotations
@@ -18,15 +31,44 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from b2m._utils._validation import check_choice
 from b2m.config import get_data_home
 from b2m.datasets._events import clip_id as make_clip_id
 from b2m.datasets._manifest import load_manifest
-from b2m.datasets._music._constants import GENRES
+from b2m.datasets._music._constants import GENRES, IMAGERY, INSTRUMENTS
 
-__all__ = ["CaptionError", "load_captions"]
+__all__ = ["ANNOTATOR_ERRORS", "CaptionError", "annotate_attributes", "load_captions"]
+
+#: How often (probabilities) and how much (SDs) the simulated annotators err; see
+#: :func:`annotate_attributes`.
+ANNOTATOR_ERRORS: dict[str, float] = {
+    "genre": 0.15,  # names a neighbouring genre
+    "mood_sd": 0.4,  # error of the valence and arousal judgements (scale -1..1)
+    "tempo_sd": 0.1,  # log-ratio error of the tempo estimate
+    "timbre_sd": 0.15,  # error of brightness, distortion, reverb, dynamics (scale 0..1)
+    "omit_instrument": 0.25,  # leaves an instrument out
+    "confuse_instrument": 0.15,  # names a similar-sounding instrument
+    "own_imagery": 0.3,  # writes an own association instead of the listener's imagery word
+}
+_GENRE_CONFUSIONS = {
+    "blues": ("jazz", "rock", "country"), "classical": ("jazz",),
+    "country": ("rock", "blues", "pop"), "disco": ("pop", "hiphop"),
+    "hiphop": ("reggae", "pop", "disco"), "jazz": ("blues", "classical"), "metal": ("rock",),
+    "pop": ("disco", "rock", "country"), "reggae": ("pop", "hiphop"),
+    "rock": ("metal", "pop", "blues", "country"),
+}  # fmt: skip
+_TIMBRE_CONFUSIONS = {
+    "organ": ("synth", "piano"), "synth": ("organ", "strings"), "strings": ("synth", "brass"),
+    "brass": ("synth", "strings"), "piano": ("organ", "acoustic_guitar"),
+    "acoustic_guitar": ("electric_guitar", "piano"),
+    "electric_guitar": ("distorted_guitar", "acoustic_guitar"),
+    "distorted_guitar": ("electric_guitar",), "bass": ("bass",),
+}  # fmt: skip
+#: Instruments the caption writer can name as a melody's lead.
+_LEADS = ("brass", "strings", "synth", "distorted_guitar", "electric_guitar", "piano", "organ")
 
 _SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".json", ".jsonl", ".ndjson")
 _ID_NAMES = (
@@ -347,3 +389,92 @@ def load_captions(
             f"{_listing(missing)}."
         )
     return captions.loc[wanted]
+
+
+def annotate_attributes(
+    attributes: dict, rng: np.random.Generator, errors: dict[str, float] | None = None
+) -> dict:
+    """What an imperfect annotator perceives of a simulated clip (the input of its caption).
+
+    Returns a copy of ``attributes`` as a person listening to the clip would describe it: with
+    probability ``errors["genre"]`` a neighbouring genre; valence and arousal off by a Gaussian
+    error (SD ``errors["mood_sd"]``), tempo by a log-normal one (``errors["tempo_sd"]``),
+    brightness, distortion, reverb and dynamics by ``errors["timbre_sd"]``; each melodic
+    instrument left out with probability ``errors["omit_instrument"]`` or named as a
+    similar-sounding one with probability ``errors["confuse_instrument"]``; each imagery word
+    replaced by an own association with probability ``errors["own_imagery"]``. The caption is
+    then written from this copy (:func:`b2m.datasets._music.make_caption`); the clip's audio and
+    the planted brain model use the true attributes. The same number of random draws is made
+    whatever the outcomes, so one generator state gives one description.
+
+    Parameters
+    ----------
+    attributes : dict
+        As returned by :func:`b2m.datasets._music.sample_clip_attributes`.
+    rng : numpy.random.Generator
+        The annotator's randomness.
+    errors : dict of str to float, optional
+        Overrides of :data:`ANNOTATOR_ERRORS` (missing keys keep the default); all zero gives
+        back the attributes unchanged.
+
+    Returns
+    -------
+    dict
+        The perceived attributes (same keys).
+    """
+    if not isinstance(attributes, dict):
+        raise TypeError(f"attributes must be a dict; received {type(attributes).__name__}.")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator; received {type(rng).__name__}.")
+    unknown = set(errors or {}) - set(ANNOTATOR_ERRORS)
+    if unknown:
+        raise ValueError(
+            f"errors must have keys among {list(ANNOTATOR_ERRORS)}; received {sorted(unknown)}."
+        )
+    e = {**ANNOTATOR_ERRORS, **(errors or {})}
+    missing = [
+        k for k in ("genre", "tempo", "valence", "arousal", "imagery") if k not in attributes
+    ]
+    if missing:
+        raise ValueError(f"attributes is missing key(s) {missing}.")
+    a = json.loads(json.dumps(attributes))  # a deep copy of plain JSON values
+
+    def pick(options):
+        return options[int(rng.integers(len(options)))]
+
+    def perceive(name: str, options) -> str | None:
+        """Omitted (None), confused with a similar one, or heard right."""
+        u, alt = rng.random(), pick(options)
+        if u < e["omit_instrument"]:
+            return None
+        return alt if u < e["omit_instrument"] + e["confuse_instrument"] else name
+
+    wrong, other = rng.random() < e["genre"], pick(_GENRE_CONFUSIONS[a["genre"]])
+    a["genre"] = other if wrong else a["genre"]
+    for key in ("valence", "arousal"):
+        a[key] = round(float(np.clip(a[key] + rng.normal(0.0, e["mood_sd"]), -1, 1)), 3)
+    a["tempo"] = round(float(a["tempo"] * np.exp(rng.normal(0.0, e["tempo_sd"]))), 1)
+    for key in ("brightness", "distortion", "reverb", "dynamics"):
+        noise = rng.normal(0.0, e["timbre_sd"])
+        if key in a:
+            a[key] = round(float(np.clip(a[key] + noise, 0, 1)), 3)
+    if a.get("lead"):
+        lead = perceive(a["lead"], [x for x in _TIMBRE_CONFUSIONS[a["lead"]] if x in _LEADS])
+        a["lead"] = lead
+    comping = []
+    for name, style in a.get("comping", []):
+        heard = perceive(name, _TIMBRE_CONFUSIONS.get(name, (name,)))
+        if heard is not None:
+            comping.append([heard, style])
+    a["comping"] = comping
+    if "bass" in a.get("instruments", []) and rng.random() < e["omit_instrument"]:
+        a["instruments"] = [x for x in a["instruments"] if x != "bass"]
+    heard = {x for x in a.get("instruments", []) if x in ("drums", "bass")}
+    heard |= {x for x, _ in comping} | ({a["lead"]} if a.get("lead") else set())
+    a["instruments"] = [x for x in INSTRUMENTS if x in heard]
+    imagery = []
+    for word in a["imagery"]:
+        own = pick([w for w in IMAGERY if w not in a["imagery"]])
+        imagery.append(own if rng.random() < e["own_imagery"] else word)
+    a["imagery"] = sorted(set(imagery), key=IMAGERY.index)
+    return a

@@ -4,17 +4,21 @@ Built locally and deterministically from a seed, with no download:
 
 1. the real schedule (18 runs, 41 clips each, TR 1.5 s) from the packaged ``events.tsv``;
 2. one synthetic 15-s clip per unique clip (540) rendered from genre-typical attributes
-   (:mod:`b2m.datasets._music`), with a caption drawn from the same attributes;
-3. per subject, BOLD time series on fsaverage5 (410 volumes per run): the planted clip
-   responses (:mod:`b2m.datasets._planted`) convolved with the SPM haemodynamic response,
-   plus AR(1) noise and a slow drift;
+   (:mod:`b2m.datasets._music`), with a caption written by an imperfect annotator from what
+   they perceive of the same attributes (:func:`b2m.datasets._captions.annotate_attributes`);
+3. per subject, the subject's own planted model (:mod:`b2m.datasets._planted`: shared regional
+   tuning, the subject's read-out weights and region centres jittered by a few millimetres)
+   and BOLD time series on fsaverage5 (410 volumes per run): the planted clip responses
+   convolved with the SPM haemodynamic response, plus AR(1) noise and a slow drift;
 4. clip responses extracted by the same code as for real data
    (:func:`b2m.datasets._responses.clean_run`, :func:`~b2m.datasets._responses.extract_clip_responses`).
 
 Layout under ``<data_home>/simulated/<key>/``: ``study.json`` (parameters; written last, so
 its presence means the shared part is complete), ``clips.csv`` (clip table and captions),
-``attributes.json``, ``audio/<clip_id>.flac``, ``ground_truth.npz`` and one
-``sub-00N_responses.npz`` per subject (written atomically when that subject is built).
+``attributes.json``, ``audio/<clip_id>.flac``, ``ground_truth.npz`` (what all subjects share:
+clip ids, latent features, the canonical planted gains) and one ``sub-00N_responses.npz`` per
+subject (written atomically when that subject is built: its clip responses and its planted
+truth — gains, region centres, read-out weights, signal gain, noise SD).
 """
 
 from __future__ import annotations
@@ -32,13 +36,19 @@ from b2m._utils._io import atomic_path, save_json, save_npz
 from b2m._utils._progress import progress
 from b2m.config import get_data_home
 from b2m.datasets._events import CLIP_SECONDS, N_VOLUMES, SUBJECTS, TR, load_schedule
-from b2m.datasets._planted import COMPONENTS, planted_gains, planted_signal
+from b2m.datasets._planted import (
+    COMPONENTS,
+    jittered_centres,
+    planted_gains,
+    planted_signal,
+    planted_weights,
+)
 from b2m.datasets._responses import ResponseWindow, clean_run, extract_clip_responses
 
 __all__ = ["DEFAULT_SNR", "SIM_VERSION", "make_simulated_study", "simulated_study_dir"]
 
 #: Bump when the simulator changes what it produces: it changes the cache key.
-SIM_VERSION = "3"
+SIM_VERSION = "4"
 #: Peak signal amplitude relative to the time-series noise SD (1.0).
 DEFAULT_SNR = 0.2
 AR_COEF = 0.3
@@ -93,6 +103,7 @@ def _render_one(args) -> np.ndarray:
 
 
 def _build_shared(root: Path, params: dict, n_jobs: int, show: bool) -> None:
+    from b2m.datasets._captions import annotate_attributes
     from b2m.datasets._music import attribute_features, make_caption, sample_clip_attributes
 
     schedule = load_schedule()
@@ -109,7 +120,8 @@ def _build_shared(root: Path, params: dict, n_jobs: int, show: bool) -> None:
         rng = np.random.default_rng([seed, 1, i])
         a = sample_clip_attributes(genre, rng)
         attrs.append(a)
-        captions.append(make_caption(a, rng))
+        heard = annotate_attributes(a, np.random.default_rng([seed, 6, i]))
+        captions.append(make_caption(heard, rng))
     clips["caption"] = captions
     clips["audio_seed"] = [
         int(np.random.default_rng([seed, 2, i]).integers(2**31)) for i in range(len(clips))
@@ -144,15 +156,10 @@ def _build_shared(root: Path, params: dict, n_jobs: int, show: bool) -> None:
     # Primary auditory cortex hears the sound itself: its spectro-temporal statistics, plus
     # the low-level attributes the synthesiser was given.
     latents["acoustic"] = np.hstack([np.stack(summaries), latents["acoustic"]])
-    gains = planted_gains()
-    rng = np.random.default_rng([seed, 3])
-    signal, weights = planted_signal({c: latents[c] for c in COMPONENTS}, gains, rng)
     save_npz(
         root / "ground_truth.npz",
-        gains=gains,
-        signal=signal,
+        canonical_gains=planted_gains(),
         clip_ids=clips["clip_id"].to_numpy().astype(str),
-        **{f"weights_{c}": w for c, w in weights.items()},
         **{f"latent_{c}": np.asarray(latents[c], dtype=np.float32) for c in COMPONENTS},
     )
     with atomic_path(root / "clips.csv") as tmp:
@@ -176,12 +183,46 @@ def _hrf_design(n_clips: int = 41) -> np.ndarray:
     return conv[::15].astype(np.float32)
 
 
+def subject_model(n_features: dict[str, int], subject: str, seed: int) -> dict:
+    """One subject's planted model, drawn from the study seed and the subject number.
+
+    Parameters
+    ----------
+    n_features : dict of str to int
+        Number of latent features per component (columns of ``latent_<component>`` in the
+        study's ``ground_truth.npz``).
+    subject : str
+        ``"sub-001"`` … ``"sub-005"``.
+    seed : int
+        The study seed.
+
+    Returns
+    -------
+    dict
+        ``centres`` (dict of component to array of shape (n_regions, 2, 3), MNI mm),
+        ``gains`` (array of shape (3, 20484)), ``weights`` (dict of component to array of
+        shape (k_c, 20484)) and ``scales`` (dict of component to float): the inputs of
+        :func:`b2m.datasets._planted.planted_signal`.
+    """
+    from b2m.datasets._planted import COMPONENT_SCALES
+
+    s_num = SUBJECTS.index(subject) + 1
+    centres = jittered_centres(np.random.default_rng([seed, 5, s_num]))
+    gains = planted_gains(centres=centres)
+    weights = planted_weights(n_features, gains, np.random.default_rng([seed, 3, s_num]))
+    return {"centres": centres, "gains": gains, "weights": weights, "scales": COMPONENT_SCALES}
+
+
 def _build_subject(root: Path, subject: str, params: dict, show: bool) -> None:
     from scipy.signal import lfilter
 
     schedule = load_schedule()
-    truth = np.load(root / "ground_truth.npz")
-    signal, clip_ids = truth["signal"], truth["clip_ids"]
+    with np.load(root / "ground_truth.npz") as truth:
+        latents = {c: truth[f"latent_{c}"] for c in COMPONENTS}
+        clip_ids = truth["clip_ids"]
+    n_features = {c: v.shape[1] for c, v in latents.items()}
+    model = subject_model(n_features, subject, params["seed"])
+    signal = planted_signal(latents, model["gains"], model["weights"], model["scales"])
     index = {c: i for i, c in enumerate(clip_ids)}
     s_num = SUBJECTS.index(subject) + 1
     rng = np.random.default_rng([params["seed"], 4, s_num])
@@ -222,6 +263,10 @@ def _build_subject(root: Path, subject: str, params: dict, show: bool) -> None:
         subject_gain=np.float32(subject_gain),
         noise_sd=noise_sd,
         example_bold=runs[0][1].astype(np.float16),
+        gains=model["gains"],
+        component_scales=np.asarray([model["scales"][c] for c in COMPONENTS], np.float32),
+        **{f"centres_{c}": v for c, v in model["centres"].items()},
+        **{f"weights_{c}": w for c, w in model["weights"].items()},
     )
 
 

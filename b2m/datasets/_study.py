@@ -43,7 +43,16 @@ class Study:
     key : str
         Identifies the data (dataset + parameters), used in feature cache keys.
     ground_truth : dict or None
-        The planted model (simulated study only).
+        The planted model of this subject (simulated study only): ``gains`` (array of shape
+        (3, n_vertices), the subject's own planted regions, rows in
+        ``b2m.datasets._planted.COMPONENTS`` order), ``canonical_gains`` (same shape: the
+        template's regions, shared by all subjects; the reference for group maps),
+        ``centres_<component>`` (array of shape (n_regions, 2, 3): the subject's region
+        centres, MNI mm, left/right), ``weights_<component>`` (array of shape (k, n_vertices):
+        the subject's read-out weights), ``component_scales`` (array of shape (3,)),
+        ``latent_<component>`` (array of shape (n_clips, k), shared), ``signal`` (array of
+        shape (n_clips, n_vertices): the noise-free planted responses, rows in
+        ``clip_ids`` order), ``clip_ids``, ``subject_gain``, ``noise_sd`` and ``params``.
     mask_img : nibabel.Nifti1Image or None
         Native-space real data only: the brain mask whose non-zero voxels (C order) are the
         columns of the responses; map a voxel vector back to a volume with
@@ -189,6 +198,16 @@ class Study:
         )
 
 
+def _planted_signal(truth: dict) -> np.ndarray:
+    """A subject's noise-free planted clip responses, recomputed from its saved truth."""
+    from b2m.datasets._planted import COMPONENTS, planted_signal
+
+    latents = {c: truth[f"latent_{c}"] for c in COMPONENTS}
+    weights = {c: truth[f"weights_{c}"] for c in COMPONENTS}
+    scales = dict(zip(COMPONENTS, truth["component_scales"].tolist(), strict=True))
+    return planted_signal(latents, truth["gains"], weights, scales)
+
+
 def _load_simulated(
     subject: str, data_home, *, seed: int, snr: float, noise: bool, build: bool
 ) -> Study:
@@ -215,9 +234,15 @@ def _load_simulated(
             window=ResponseWindow(delay=float(data["window_delay"])),
         )
         subject_truth = {"subject_gain": float(data["subject_gain"]), "noise_sd": data["noise_sd"]}
+        subject_truth.update(
+            {k: data[k] for k in data.files if k.startswith(("weights_", "centres_"))}
+        )
+        subject_truth["gains"] = data["gains"]
+        subject_truth["component_scales"] = data["component_scales"]
     with np.load(root / "ground_truth.npz") as truth:
         ground_truth = {k: truth[k] for k in truth.files}
     ground_truth.update(subject_truth)
+    ground_truth["signal"] = _planted_signal(ground_truth)
     ground_truth["params"] = json.loads((root / "study.json").read_text())
     return Study(
         dataset="simulated",

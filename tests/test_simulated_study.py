@@ -23,6 +23,11 @@ def test_layout_and_design(study):
     assert gt["canonical_gains"].shape == (3, 20484) and gt["noise_sd"].shape == (20484,)
     assert gt["centres_semantic"].shape == (2, 2, 3)
     assert gt["weights_text_only"].shape == (gt["latent_text_only"].shape[1], 20484)
+    # Typed accessor: the subject's own regions at the one planted threshold.
+    np.testing.assert_array_equal(gt.region("acoustic"), gt["gains"][0] >= 0.5)
+    assert 0 < gt.region().sum() < 20484 and not np.array_equal(
+        gt.region(), gt.region(canonical=True)
+    )
 
 
 def test_per_subject_truth_round_trips(study_home, study):

@@ -30,6 +30,7 @@ from b2m.analysis._partition import (
     sign_flip_test,
     variance_partition,
 )
+from b2m.datasets import PLANTED_THRESHOLD
 
 __all__ = [
     "MODELS",
@@ -392,7 +393,11 @@ DOMINANT = {"unique_music": "acoustic", "unique_text": "text_only", "shared": "s
 
 
 def planted_recovery(
-    result: TextMusicResult, gains, regions: dict | None = None, *, threshold: float = 0.5
+    result: TextMusicResult,
+    gains,
+    regions: dict | None = None,
+    *,
+    threshold: float = PLANTED_THRESHOLD,
 ) -> pd.DataFrame:
     """Dice overlap of the recovered significant maps with the planted regions.
 
@@ -431,7 +436,7 @@ def planted_recovery(
         ``study.ground_truth["gains"]``, rows in ``COMPONENTS`` order.
     regions : dict of str to bool array of shape (n_vertices,), optional
         Those used for ``result.roi`` (default :func:`b2m.regions.auditory_regions`).
-    threshold : float, default 0.5
+    threshold : float, default PLANTED_THRESHOLD (0.5)
 
     Returns
     -------
@@ -501,7 +506,7 @@ def compare_text_music(
     alpha: float = 0.05,
     seed: int | None = 0,
     correction: str = "project",
-    threshold: float = 0.5,
+    threshold: float = PLANTED_THRESHOLD,
     evaluation: str = "cv+test",
 ) -> TextMusicResult:
     """Which vertices does music explain, which does text, and which do both?
@@ -525,7 +530,7 @@ def compare_text_music(
     seed : int or None, default 0
     correction : {"project", "clip", "none"}, default "project"
         Correction of negative partition estimates (:func:`variance_partition`).
-    threshold : float, default 0.5
+    threshold : float, default PLANTED_THRESHOLD (0.5)
         Gain defining the planted regions (simulated study only).
     evaluation : {"cv+test", "test"}, default "cv+test"
         Held-out predictions the maps are computed on (:func:`partition_encoding`).
@@ -565,7 +570,9 @@ def compare_text_music(
     return result
 
 
-def compare_with_truth(result: TextMusicResult, gains, *, threshold: float = 0.5) -> None:
+def compare_with_truth(
+    result: TextMusicResult, gains, *, threshold: float = PLANTED_THRESHOLD
+) -> None:
     """Fill ``result.recovery`` and ``result.truth_means`` from the planted gains.
 
     Parameters
@@ -573,7 +580,7 @@ def compare_with_truth(result: TextMusicResult, gains, *, threshold: float = 0.5
     result : TextMusicResult
     gains : array of shape (3, n_vertices)
         ``study.ground_truth["gains"]``.
-    threshold : float, default 0.5
+    threshold : float, default PLANTED_THRESHOLD (0.5)
         Gain defining the planted regions.
     """
     from b2m.datasets._planted import COMPONENTS

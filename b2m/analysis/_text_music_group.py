@@ -31,6 +31,7 @@ from b2m.analysis._text_music import (
     compare_with_truth,
     significance,
 )
+from b2m.datasets import PLANTED_THRESHOLD
 
 __all__ = ["combine_text_music", "stouffer_pvalues"]
 
@@ -98,7 +99,7 @@ def stouffer_pvalues(pvalues, *, nan_policy: str = "raise", eps: float = EPS) ->
 
 
 def combine_text_music(
-    results: Sequence[TextMusicResult], *, gains=None, threshold: float = 0.5
+    results: Sequence[TextMusicResult], *, gains=None, threshold: float = PLANTED_THRESHOLD
 ) -> TextMusicResult:
     """Combine several subjects' text-vs-music results into one group result.
 
@@ -110,7 +111,7 @@ def combine_text_music(
     gains : array of shape (3, n_vertices), optional
         The planted gains (``study.ground_truth["gains"]``); when given, the group result's
         :attr:`~TextMusicResult.recovery` is filled by :func:`planted_recovery`.
-    threshold : float, default 0.5
+    threshold : float, default PLANTED_THRESHOLD (0.5)
         Gain defining the planted regions.
 
     Returns

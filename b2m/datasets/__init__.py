@@ -48,6 +48,7 @@ from b2m.datasets._gtzan import (
     GTZANStimuli,
 )
 from b2m.datasets._manifest import DatasetEntry, FileEntry, Manifest, ManifestError, load_manifest
+from b2m.datasets._planted import PLANTED_THRESHOLD, GroundTruth
 from b2m.datasets._responses import ClipResponses, ResponseWindow, clean_run, extract_clip_responses
 from b2m.datasets._simulate import DEFAULT_SNR, make_simulated_study, simulated_study_dir
 from b2m.datasets._study import DATASETS, Study, load_study
@@ -62,6 +63,7 @@ __all__ = [
     "GTZAN_ENV_VAR",
     "MIRROR_ENV_VAR",
     "N_VOLUMES",
+    "PLANTED_THRESHOLD",
     "SAMPLE_RATE",
     "SUBJECTS",
     "TR",
@@ -78,6 +80,7 @@ __all__ = [
     "GTZANFileError",
     "GTZANFileNotFoundError",
     "GTZANStimuli",
+    "GroundTruth",
     "Manifest",
     "ManifestError",
     "ResponseWindow",

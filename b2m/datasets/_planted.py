@@ -64,8 +64,10 @@ __all__ = [
     "COMPONENT_SCALES",
     "JITTER_MAX_MM",
     "JITTER_SD_MM",
+    "PLANTED_THRESHOLD",
     "REGION_CENTRES",
     "SIGMA_MM",
+    "GroundTruth",
     "canonical_centres",
     "jittered_centres",
     "planted_gains",
@@ -76,6 +78,10 @@ __all__ = [
 
 SIGMA_MM = 8.0
 COMPONENTS = ("acoustic", "semantic", "text_only")
+#: A vertex belongs to a component's planted region where that component's gain is at least
+#: this (half the peak gain: within ~9.4 mm of a centre for σ = 8 mm). The one threshold of
+#: every "planted region" in the summaries, notebooks and recovery scores.
+PLANTED_THRESHOLD = 0.5
 #: Amplitude of each component's contribution (the regional tuning shared by all subjects).
 COMPONENT_SCALES: dict[str, float] = {"acoustic": 1.0, "semantic": 0.8, "text_only": 0.7}
 #: SD (mm, per axis) of a subject's displacement of each planted region centre.
@@ -303,3 +309,56 @@ def planted_signal(
         s = (s - s.mean(0)) / np.where(s.std(0) > 0, s.std(0), 1.0)
         signal[:, support] += (float(scales[comp]) * gains[c, support] * s).astype(np.float32)
     return signal
+
+
+class GroundTruth(dict):
+    """The planted model of one simulated subject: a dict of arrays with typed accessors.
+
+    Keys are documented in :class:`b2m.datasets.Study` (``gains``, ``canonical_gains``,
+    ``weights_<component>``, ``signal``…); :meth:`region` answers "where was it planted?"
+    with the one threshold :data:`PLANTED_THRESHOLD`, so that no analysis or notebook picks
+    its own.
+    """
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """Component names, in the row order of ``gains``."""
+        return COMPONENTS
+
+    def region(
+        self, component: str = "any", *, canonical: bool = False, threshold: float | None = None
+    ) -> np.ndarray:
+        """Vertices of a component's planted region (gain ≥ the threshold).
+
+        Parameters
+        ----------
+        component : {"acoustic", "semantic", "text_only", "any"}, default "any"
+            ``"any"``: the union of the three.
+        canonical : bool, default False
+            Use the template's regions shared by all subjects (``canonical_gains``: the
+            reference for group maps) instead of this subject's jittered ones.
+        threshold : float, optional
+            Default :data:`PLANTED_THRESHOLD`; in (0, 1].
+
+        Returns
+        -------
+        ndarray of bool, shape (n_vertices,)
+        """
+        if component != "any" and component not in COMPONENTS:
+            raise ValueError(
+                f"component must be one of {[*COMPONENTS, 'any']}; received {component!r}."
+            )
+        threshold = PLANTED_THRESHOLD if threshold is None else threshold
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, (int, float))
+            or not (0 < threshold <= 1)
+        ):
+            raise ValueError(f"threshold must be a number in (0, 1]; received {threshold!r}.")
+        gains = np.asarray(self["canonical_gains" if canonical else "gains"])
+        rows = gains if component == "any" else gains[COMPONENTS.index(component)][None]
+        return (rows >= threshold).any(axis=0)
+
+    def regions(self, *, canonical: bool = False) -> dict[str, np.ndarray]:
+        """:meth:`region` of every component, by name."""
+        return {c: self.region(c, canonical=canonical) for c in COMPONENTS}

@@ -13,6 +13,7 @@ import pandas as pd
 
 from b2m._utils._validation import UnknownNameError, check_choice
 from b2m.datasets._events import SUBJECTS, TR
+from b2m.datasets._planted import GroundTruth
 from b2m.datasets._responses import ClipResponses, ResponseWindow
 from b2m.datasets._simulate import DEFAULT_SNR, make_simulated_study
 
@@ -42,8 +43,9 @@ class Study:
         The study directory.
     key : str
         Identifies the data (dataset + parameters), used in feature cache keys.
-    ground_truth : dict or None
-        The planted model of this subject (simulated study only): ``gains`` (array of shape
+    ground_truth : b2m.datasets.GroundTruth or None
+        The planted model of this subject (simulated study only; a dict with
+        :meth:`~b2m.datasets.GroundTruth.region` for "where was it planted?"): ``gains`` (array of shape
         (3, n_vertices), the subject's own planted regions, rows in
         ``b2m.datasets._planted.COMPONENTS`` order), ``canonical_gains`` (same shape: the
         template's regions, shared by all subjects; the reference for group maps),
@@ -75,7 +77,7 @@ class Study:
     root: Path
     key: str
     sample_rate: int
-    ground_truth: dict | None = field(default=None, repr=False)
+    ground_truth: GroundTruth | None = field(default=None, repr=False)
     tr: float = TR
     mask_img: object | None = field(default=None, repr=False)
     data_home: Path | None = field(default=None, repr=False)
@@ -240,7 +242,7 @@ def _load_simulated(
         subject_truth["gains"] = data["gains"]
         subject_truth["component_scales"] = data["component_scales"]
     with np.load(root / "ground_truth.npz") as truth:
-        ground_truth = {k: truth[k] for k in truth.files}
+        ground_truth = GroundTruth({k: truth[k] for k in truth.files})
     ground_truth.update(subject_truth)
     ground_truth["signal"] = _planted_signal(ground_truth)
     ground_truth["params"] = json.loads((root / "study.json").read_text())

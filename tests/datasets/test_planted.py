@@ -155,3 +155,26 @@ def test_subject_models_differ_and_are_reproducible():
         assert not np.allclose(m1["centres"][comp], m1s["centres"][comp])
     assert not np.array_equal(m1["gains"], m2["gains"])
     assert m1["scales"] == m2["scales"] == COMPONENT_SCALES
+
+
+def test_ground_truth_regions_use_the_one_threshold():
+    from b2m.datasets import PLANTED_THRESHOLD, GroundTruth
+
+    gains = np.array([[1.0, 0.6, 0.4, 0.0], [0.0, 0.5, 0.49, 0.0], [0.0, 0.0, 0.2, 0.9]])
+    canonical = np.array([[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    truth = GroundTruth(gains=gains, canonical_gains=canonical)
+    assert PLANTED_THRESHOLD == 0.5 and truth["gains"] is gains  # still a dict
+    np.testing.assert_array_equal(truth.region("acoustic"), [True, True, False, False])
+    np.testing.assert_array_equal(truth.region("semantic"), [False, True, False, False])
+    np.testing.assert_array_equal(truth.region(), [True, True, False, True])
+    np.testing.assert_array_equal(truth.region("any", canonical=True), [False, True, False, False])
+    np.testing.assert_array_equal(
+        truth.region("semantic", threshold=0.4), [False, True, True, False]
+    )
+    assert list(truth.regions()) == list(COMPONENTS)
+    with pytest.raises(
+        ValueError, match=r"component must be one of .*'text_only'.*received 'text only'"
+    ):
+        truth.region("text only")
+    with pytest.raises(ValueError, match="threshold must be a number in"):
+        truth.region("acoustic", threshold=0)

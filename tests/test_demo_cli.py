@@ -34,6 +34,11 @@ def test_demo_summary(study_home, tmp_path, capsys):
         assert 0.7 < own[backend]["identification"] <= 1.0
         assert own[backend]["genre_agreement"] > 0.4
     assert own["retrieval"]["library"] == "train"
+    for backend in ("retrieval", "decoded", "random training clip"):  # distribution metrics
+        row = own[backend]
+        assert 0 <= row["top1"] <= row["top5"] <= row["top10"] <= 1
+        assert row["frechet_low"] <= row["frechet"] <= row["frechet_high"]
+    assert own["retrieval"]["top5"] > 2 * own["random training clip"]["top5"]
     assert abs(own["random training clip"]["identification"] - 0.5) < 0.05
     # Independent evaluation: acoustic decodings scored in musicnn (no decoded reference there).
     independent = {b for (d, e, b) in rec if (d, e) == ("acoustic", "musicnn")}
@@ -49,6 +54,11 @@ def test_demo_summary(study_home, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "Identification accuracy" in text and "Genre classification" in text
     assert "Reconstruction from the acoustic decoding" in text
+    own_table, oracle_table = text.split("Reconstruction from the acoustic decoding")[1].split(
+        "Oracle, possible only on simulated data"
+    )
+    assert "frechet" in own_table and "retrieval" in own_table and "synth" not in own_table
+    assert "synth" in oracle_table.split("\n\n")[0]
     assert "Decoded musicnn tags" in text and "evaluated in each" in text
     assert "Text vs music" in text
     assert format_summary(summary) in text

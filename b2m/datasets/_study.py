@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from b2m._utils._validation import UnknownNameError, check_choice
+from b2m.datasets._bids_files import DERIVATIVES
 from b2m.datasets._events import SUBJECTS, TR
 from b2m.datasets._planted import GroundTruth
 from b2m.datasets._responses import ClipResponses, ResponseWindow
@@ -270,7 +271,7 @@ def load_study(
     noise: bool = True,
     build: bool = True,
     bids_root: str | os.PathLike | None = None,
-    derivatives: str = "raw",
+    derivatives: str | None = None,
     window: ResponseWindow | None = None,
     confounds: list[str] | None = None,
     high_pass: float | None = None,
@@ -297,8 +298,10 @@ def load_study(
         Build the simulated study (or this subject) if missing.
     bids_root : str or path-like, optional
         ds003720 only: the BIDS folder (default ``<data home>/ds003720``).
-    derivatives : {"raw", "fmriprep-mni", "fmriprep-fsaverage5"}, default "raw"
-        ds003720 only: raw runs (native voxel space) or fMRIPrep outputs (fsaverage5).
+    derivatives : {"raw", "fmriprep-mni", "fmriprep-fsaverage5"}, optional
+        ds003720: raw runs (native voxel space, the default) or fMRIPrep outputs
+        (fsaverage5 or MNI). Accepted and checked for every dataset, so one call serves both;
+        the simulated study has one form (fsaverage5) and ignores it.
     window : ResponseWindow, optional
         ds003720 only: the haemodynamic window (default ``ResponseWindow()``).
     confounds : list of str, optional
@@ -335,19 +338,19 @@ def load_study(
         "gtzan_dir": gtzan_dir,
         "captions": captions,
     }
+    if derivatives is not None:
+        check_choice(derivatives, "derivatives", DERIVATIVES)
     if dataset == "ds003720":
         from b2m.datasets._bids_study import load_real_study
 
         return load_real_study(
             subject,
-            derivatives=derivatives,
+            derivatives="raw" if derivatives is None else derivatives,
             data_home=data_home,
             progressbar=progressbar,
             **real_only,
         )
     given = [k for k, v in real_only.items() if v is not None]
-    if derivatives != "raw":
-        given.append("derivatives")
     if given:
         raise ValueError(
             f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to dataset='ds003720' "

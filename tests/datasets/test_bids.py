@@ -501,5 +501,6 @@ def test_load_study_ds003720_with_gtzan_and_captions(raw, monkeypatch, tmp_path)
 def test_simulated_study_rejects_real_data_options():
     with pytest.raises(ValueError, match=r"bids_root applies to dataset='ds003720' only"):
         load_study("simulated", bids_root="/data/ds003720")
-    with pytest.raises(ValueError, match=r"derivatives applies to dataset='ds003720' only"):
-        load_study("simulated", derivatives="fmriprep-mni")
+    # derivatives is accepted for every dataset (one notebook call serves both), but checked.
+    with pytest.raises(ValueError, match=r"derivatives must be one of .*received 'fmriprep'"):
+        load_study("simulated", derivatives="fmriprep")

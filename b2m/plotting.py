@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from b2m.surface import N_VERTICES, N_VERTICES_HEMI, load_fsaverage5
 __all__ = [
     "EMBEDDING_METHODS",
     "GTZAN_GENRES",
+    "SurfaceStyle",
     "color_limits",
     "embedding_map",
     "genre_colors",
@@ -37,6 +39,7 @@ __all__ = [
     "plot_surface",
     "plot_tag_scores",
     "plot_volume_map",
+    "surface_style",
     "values_to_volume",
 ]
 
@@ -143,20 +146,18 @@ def load_sulcal_depth() -> np.ndarray:
     return depth
 
 
-def _check_surface_values(values, name: str = "values") -> np.ndarray:
-    return check_array(values, name, shape=(N_VERTICES,))
-
-
 def plot_surface(
     values,
     *,
     mesh: str = "inflated",
     threshold: float | None = None,
-    cmap: str = "inferno",
+    cmap: str | None = None,
     vmin: float | None = None,
     vmax: float | None = None,
     title: str | None = None,
     figure=None,
+    label: str | None = None,
+    percentile: float | None = 99.0,
 ):
     """Plot a map on fsaverage5: left/right hemispheres, lateral and medial views.
 
@@ -169,15 +170,22 @@ def plot_surface(
     mesh : {"inflated", "pial", "white_matter", "sphere"}, default "inflated"
         Surface to draw on.
     threshold : float, optional
-        Vertices with ``|value| < threshold`` show only the sulcal background.
-    cmap : str, default "inferno"
-        A matplotlib colormap name.
+        Vertices with ``|value| <= threshold`` show only the sulcal background (default: the
+        exact zeros of a masked map, and NaN, show the background).
+    cmap : str, optional
+        A matplotlib colormap name; default from the data's sign (:func:`surface_style`:
+        diverging ``"RdBu_r"`` for signed maps, ``"plasma"`` for positive ones).
     vmin, vmax : float, optional
-        Colour limits; default: symmetric around 0 for signed maps, else the data range.
+        Colour limits; default: a high percentile of ``|values|`` (symmetric around 0 for
+        signed maps, from 0 for positive ones).
     title : str, optional
         Figure title.
     figure : matplotlib.figure.Figure, optional
         Figure to draw into (four 3-D axes are added); a new one when omitted.
+    label : str, optional
+        The quantity and its units, written beside the colour bar.
+    percentile : float or None, default 99
+        Percentile of ``|values|`` giving the default limits (None: the maximum).
 
     Returns
     -------
@@ -185,18 +193,22 @@ def plot_surface(
         The figure, with four 3-D axes and one colour-bar axis.
     """
     check_choice(mesh, "mesh", ("inflated", "pial", "white_matter", "sphere"))
-    data = _check_surface_values(values)
+    data = check_array(values, "values", shape=(N_VERTICES,), allow_nan=True)
     if threshold is not None and (not np.isfinite(threshold) or threshold < 0):
         raise ValueError(f"threshold must be a finite number >= 0; received {threshold!r}.")
-    lo, hi = color_limits(data, vmin, vmax)
+    style = surface_style(data, vmin=vmin, vmax=vmax, cmap=cmap, percentile=percentile)
+    lo, hi = style.vmin, style.vmax
     import matplotlib.pyplot as plt
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import Normalize
     from nilearn import plotting
 
+    cmap = style.cmap if style.cmap in colormaps else style.cmap.lower()
     if cmap not in colormaps:
-        raise ValueError(f"cmap must be a matplotlib colormap name; received {cmap!r}.")
+        raise ValueError(f"cmap must be a matplotlib colormap name; received {style.cmap!r}.")
+    data = np.where(np.isfinite(data), data, 0.0)
+    threshold = max(1e-12, 0.0 if threshold is None else float(threshold))
     surf = load_fsaverage5(mesh)
     sulc = load_sulcal_depth()
     fig = figure if figure is not None else plt.figure(figsize=(9, 6.5))
@@ -224,7 +236,11 @@ def plot_surface(
         ax.set_title(f"{hemi} {view}", fontsize=9)
     fig.subplots_adjust(left=0.0, right=0.86, bottom=0.02, top=0.9, wspace=0.0, hspace=0.05)
     cax = fig.add_axes((0.88, 0.25, 0.02, 0.5))
-    fig.colorbar(ScalarMappable(norm=Normalize(lo, hi), cmap=cmap), cax=cax)
+    bar = fig.colorbar(ScalarMappable(norm=Normalize(lo, hi), cmap=cmap), cax=cax)
+    if label:
+        bar.set_label(label)
+    if style.note:
+        fig.text(0.5, 0.005, style.note, ha="center", va="bottom", fontsize=8, color="#555")
     if title:
         fig.suptitle(title)
     return fig
@@ -258,6 +274,81 @@ def color_limits(values, vmin: float | None = None, vmax: float | None = None):
     if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
         raise ValueError(f"vmin must be below vmax; received vmin={lo!r}, vmax={hi!r}.")
     return lo, hi
+
+
+#: Default colour scales of :func:`surface_style` (names valid in plotly and matplotlib).
+DIVERGING_CMAP, SEQUENTIAL_CMAP = "RdBu_r", "plasma"
+
+
+class SurfaceStyle(NamedTuple):
+    """How a surface map is coloured by default (see :func:`surface_style`)."""
+
+    vmin: float
+    vmax: float
+    cmap: str
+    signed: bool
+    note: str
+
+
+def surface_style(
+    values,
+    *,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    cmap: str | None = None,
+    percentile: float | None = 99.0,
+) -> SurfaceStyle:
+    """Colour scale and limits of a map, chosen from its data so that the finding shows.
+
+    Signed maps get a diverging scale centred on 0 (``"RdBu_r"``), positive (or negative)
+    maps a sequential one (``"plasma"``). The default limits are a high percentile of the
+    non-zero finite ``|values|``, so that a few outliers do not darken every other vertex;
+    the clipped range is stated in ``note``.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_values,)
+        The map; NaN and exact zeros (masked vertices) are ignored when choosing limits.
+    vmin, vmax : float, optional
+        Limits imposed by the caller; each one given replaces its default.
+    cmap : str, optional
+        Colour-scale name imposed by the caller; default chosen from the data's sign.
+    percentile : float or None, default 99
+        Percentile of ``|values|`` used as the default limit, in (0, 100]; None uses the
+        maximum.
+
+    Returns
+    -------
+    SurfaceStyle
+        ``(vmin, vmax, cmap, signed, note)``; ``note`` is ``""`` when nothing is clipped.
+    """
+    if percentile is not None and not (0 < float(percentile) <= 100):
+        raise ValueError(f"percentile must be in (0, 100] or None; received {percentile!r}.")
+    data = np.asarray(values, dtype=np.float64).ravel()
+    data = data[np.isfinite(data) & (data != 0)]
+    signed = bool(data.size and data.min() < 0)
+    peak = float(np.abs(data).max()) if data.size else 1.0
+    limit = (
+        peak
+        if percentile is None or not data.size
+        else float(np.percentile(np.abs(data), percentile))
+    )
+    limit = limit if limit > 0 else peak
+    if signed:
+        lo, hi = -limit, limit
+    else:
+        lo, hi = 0.0, limit
+    lo = lo if vmin is None else float(vmin)
+    hi = hi if vmax is None else float(vmax)
+    if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+        raise ValueError(f"vmin must be below vmax; received vmin={lo!r}, vmax={hi!r}.")
+    top = max(abs(lo), abs(hi))
+    note = ""
+    if data.size and peak > top * (1 + 1e-6):
+        how = f"the {percentile:g}th percentile of |value|" if vmax is None else "vmax"
+        note = f"colours saturate at {how} ({top:.3g}); the map reaches {peak:.3g}"
+    name = cmap if cmap is not None else (DIVERGING_CMAP if signed else SEQUENTIAL_CMAP)
+    return SurfaceStyle(lo, hi, str(name), signed, note)
 
 
 def plot_embeddings(

@@ -1,8 +1,10 @@
 """The widgets of :class:`b2m_widgets.ClipExplorer` and their layout (no behaviour here).
 
-Top row: the embedding scatter and the surface viewer with its measured/predicted toggle.
-Bottom row: the A/B players (stimulus, reconstruction) and the two lists (retrieved clips,
-reconstructions). The error ``Output`` comes last. Both rows wrap on narrow screens.
+Top row: the embedding scatter (test clips with reconstructions ringed), then the A/B players
+(stimulus, reconstruction) above the two lists (retrieved clips, reconstructions). Second row: the
+surface viewer with its measured/predicted toggle and the vertex panel (what a picked vertex
+responds to). The error ``Output`` comes last. Figures have fixed widths and the rows wrap, so
+nothing is clipped at a 968-px notebook width, nor at 1400.
 """
 
 from __future__ import annotations
@@ -10,17 +12,74 @@ from __future__ import annotations
 import html
 
 import ipywidgets as widgets
+import numpy as np
 
 from b2m.surface import N_VERTICES
 from b2m_widgets._cliplist import ClipList
+from b2m_widgets._clippicker import ClipPicker
+from b2m_widgets._vertex_panel import VertexPanel
 from b2m_widgets.audio import AudioPlayer
 from b2m_widgets.scatter import EmbeddingScatter
 from b2m_widgets.surface import SurfaceViewer
 
-__all__ = ["RESPONSE_KINDS", "build_parts"]
+__all__ = ["RESPONSE_KINDS", "build_parts", "clip_groups"]
 
 #: What the surface can show for the selected clip.
 RESPONSE_KINDS = ("measured", "predicted")
+_SCATTER_W, _SURFACE_W = 440, 600
+
+
+def clip_groups(explorer) -> tuple[list[dict], np.ndarray, str]:
+    """The picker's options (grouped, test clips with reconstructions first) and the rows to ring.
+
+    Parameters
+    ----------
+    explorer : ClipExplorer
+        Holds ``clip_ids``, ``genres``, ``responses`` and ``reconstructions``.
+
+    Returns
+    -------
+    options : list of dict
+        ``value`` (row), ``label``, ``group``, ``title``, in display order.
+    marked : ndarray of int
+        Rows ringed in the scatter.
+    marked_label : str
+    """
+    recons = explorer.reconstructions
+    keyed = recons is not None and not callable(recons)
+    rows = []
+    for i, (clip, genre) in enumerate(zip(explorer.clip_ids, explorer.genres, strict=True)):
+        split = explorer.responses.rows.get(str(clip), (None,))[0]
+        has = keyed and bool(recons.get(str(clip)))
+        if has:
+            rank, group = (
+                0,
+                "test clips with reconstructions" if split == "test" else "with reconstructions",
+            )
+        elif split == "test":
+            rank, group = 1, "test clips"
+        elif split == "train":
+            rank, group = 2, "training clips"
+        else:
+            rank, group = 3, "clips"
+        rows.append((rank, str(genre), str(clip), i, group, has, split))
+    rows.sort()
+    options = [
+        {
+            "value": i,
+            "label": f"{clip} ({genre})",
+            "group": f"{group} · {genre}",
+            "title": f"{clip} · {genre} · {group}",
+        }
+        for _rank, genre, clip, i, group, _has, _split in rows
+    ]
+    with_recons = np.array(sorted(r[3] for r in rows if r[5]), dtype=int)
+    if with_recons.size:
+        return options, with_recons, "has reconstructions"
+    tests = np.array(sorted(r[3] for r in rows if r[6] == "test"), dtype=int)
+    if tests.size and tests.size < len(rows):
+        return options, tests, "test clip"
+    return options, np.array([], dtype=int), ""
 
 
 def build_parts(explorer, method: str, title: str | None, height: int = 400) -> list:
@@ -47,6 +106,7 @@ def build_parts(explorer, method: str, title: str | None, height: int = 400) -> 
         The children of the explorer's ``VBox``.
     """
     explorer.output = widgets.Output(layout=widgets.Layout(max_height="240px", overflow="auto"))
+    options, marked, marked_label = clip_groups(explorer)
     explorer.scatter = EmbeddingScatter(
         explorer.embeddings,
         explorer.genres,
@@ -54,12 +114,11 @@ def build_parts(explorer, method: str, title: str | None, height: int = 400) -> 
         method=method,
         title=title,
         height=height,
+        width=_SCATTER_W,
+        marked=marked if marked.size else None,
+        marked_label=marked_label,
     )
-    options = [("(select a clip)", -1)] + [
-        (f"{c} ({g})", i)
-        for i, (c, g) in enumerate(zip(explorer.clip_ids, explorer.genres, strict=True))
-    ]
-    explorer.dropdown = widgets.Dropdown(options=options, value=-1, description="clip")
+    explorer.dropdown = ClipPicker(options, description="clip")
     kinds = RESPONSE_KINDS if explorer.responses.encoder is not None else RESPONSE_KINDS[:1]
     explorer.response_toggle = widgets.ToggleButtons(
         options=kinds, value="measured", description="response", tooltips=list(kinds)
@@ -75,7 +134,10 @@ def build_parts(explorer, method: str, title: str | None, height: int = 400) -> 
     )
     explorer.reconstruction_list.add_class("b2m-reconstruction-list")
     explorer.has_surface = explorer.responses.n_values == N_VERTICES
-    explorer.surface = SurfaceViewer(cmap="RdBu_r", view="lateral", height=height)
+    explorer.surface = SurfaceViewer(
+        cmap="RdBu_r", view="lateral", height=height - 80, width=_SURFACE_W
+    )
+    explorer.vertex_panel = VertexPanel(output=explorer.output, k=explorer.k)
     note = widgets.HTML()
     if explorer.responses.responses is None:
         note.value = "<i>no brain responses for these clips</i>"
@@ -87,19 +149,28 @@ def build_parts(explorer, method: str, title: str | None, height: int = 400) -> 
     if not explorer.has_surface:
         explorer.surface.layout.display = "none"
         explorer.response_toggle.layout.display = "none"
+        explorer.vertex_panel.layout.display = "none"
     if explorer.reconstructions is None:  # nothing to compare the stimulus with
         explorer.reconstruction_player.layout.display = "none"
         explorer.reconstruction_list.layout.display = "none"
-    half = widgets.Layout(flex="1 1 48%", min_width="340px")
-    explorer.scatter.layout = half
-    brain = widgets.VBox([explorer.response_toggle, explorer.surface, note], layout=half)
-    players = widgets.VBox(
-        [explorer.stimulus_player, explorer.reconstruction_player],
-        layout=widgets.Layout(flex="0 1 380px"),
+    explorer.scatter.layout = widgets.Layout(
+        flex=f"0 0 {_SCATTER_W + 4}px", width=f"{_SCATTER_W + 4}px", overflow="hidden"
     )
-    lists = widgets.VBox(
-        [explorer.retrieval_list, explorer.reconstruction_list],
-        layout=widgets.Layout(flex="1 1 300px", padding="0 0 0 12px"),
+    brain = widgets.VBox(
+        [explorer.response_toggle, explorer.surface, note],
+        layout=widgets.Layout(flex=f"0 0 {_SURFACE_W + 4}px", overflow="hidden"),
+    )
+    explorer.vertex_panel.layout = widgets.Layout(
+        flex="1 1 300px", min_width="300px", padding="0 0 0 12px"
+    )
+    side = widgets.VBox(
+        [
+            explorer.stimulus_player,
+            explorer.reconstruction_player,
+            explorer.retrieval_list,
+            explorer.reconstruction_list,
+        ],
+        layout=widgets.Layout(flex="1 1 360px", min_width="340px", padding="0 0 0 12px"),
     )
     explorer.text_box = widgets.Text(
         placeholder="describe the music, e.g. distorted guitar, fast drums (Enter)",
@@ -114,7 +185,7 @@ def build_parts(explorer, method: str, title: str | None, height: int = 400) -> 
     return [
         explorer.dropdown,
         explorer.text_box,
-        widgets.HBox([explorer.scatter, brain], layout=wrap),
-        widgets.HBox([players, lists], layout=wrap),
+        widgets.HBox([explorer.scatter, side], layout=wrap),
+        widgets.HBox([brain, explorer.vertex_panel], layout=wrap),
         explorer.output,
     ]

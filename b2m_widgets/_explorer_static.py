@@ -45,7 +45,13 @@ def explorer_figure(explorer):
     values = explorer.surface.values if explorer.has_surface else None
     if values is not None and index >= 0:
         title = str(explorer.surface.figure.layout.title.text or "")
-        plot_surface(values, cmap="RdBu_r", title=html.unescape(title), figure=brain_fig)
+        plot_surface(
+            values,
+            cmap="RdBu_r",
+            title=html.unescape(title),
+            figure=brain_fig,
+            label=explorer.surface.label,
+        )
     else:
         ax = brain_fig.subplots()
         ax.axis("off")

@@ -1,8 +1,9 @@
-"""Geometry and colour encoding behind :class:`b2m_widgets.SurfaceViewer`.
+"""Geometry, colours and region outlines behind :class:`b2m_widgets.SurfaceViewer`.
 
-Sub-threshold vertices show the sulcal depth in grey: each vertex's ``intensity`` is encoded on
-[0, 1], the lower part of the colour scale being a grey ramp (background, [0, 0.49]) and the upper
-half the chosen colormap (data, [0.5, 1]).
+Each vertex gets its own colour (``Mesh3d.vertexcolor``): the colour scale's colour where the map
+is above threshold, the sulcal-depth grey elsewhere. Colours, not scalar intensities, are
+interpolated across a triangle, so a patch blends into the grey background without the dark rim
+that a shared grey-and-data colour scale would draw.
 """
 
 from __future__ import annotations
@@ -13,35 +14,38 @@ import numpy as np
 import plotly.colors
 
 from b2m.plotting import load_sulcal_depth
-from b2m.surface import N_VERTICES_HEMI, load_fsaverage5
+from b2m.regions import auditory_regions
+from b2m.surface import N_VERTICES, N_VERTICES_HEMI, load_fsaverage5
 
 __all__ = [
     "COLORMAPS",
     "HEMISPHERES",
     "SURFACE_MESHES",
     "VIEWS",
-    "background",
+    "background_colors",
     "camera",
     "colorscale",
-    "combined_colorscale",
-    "encode",
+    "default_regions",
     "geometry",
+    "region_labels",
+    "region_outline",
+    "vertex_colors",
 ]
 
 #: Colormaps offered by the viewer's dropdown (any plotly colour-scale name is accepted).
-COLORMAPS = ("Inferno", "Viridis", "Plasma", "Magma", "Cividis", "Hot", "RdBu_r", "Picnic")
+COLORMAPS = ("RdBu_r", "Plasma", "Viridis", "Inferno", "Cividis", "Hot", "Picnic")
 #: Meshes offered by the viewer.
 SURFACE_MESHES = ("inflated", "pial", "white_matter", "sphere")
 HEMISPHERES = ("both", "left", "right")
-VIEWS = ("dorsal", "lateral", "medial", "anterior", "posterior", "ventral")
+VIEWS = ("lateral", "medial", "dorsal", "ventral", "anterior", "posterior")
 _GAP_MM = 12.0
-_BG_TOP = 0.49  # background intensities live on [0, _BG_TOP], data on [0.5, 1]
-_GREY_RAMP = [[0.0, "rgb(225,225,225)"], [_BG_TOP, "rgb(105,105,105)"]]
+_LUT_SIZE = 256
+_GREY_LEVELS = 32
 
 
 @lru_cache(maxsize=len(SURFACE_MESHES))
 def geometry(mesh: str) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Both hemispheres of a fsaverage5 mesh, moved apart along x so that both are visible.
+    """Both hemispheres of a fsaverage5 mesh, moved apart along x.
 
     Parameters
     ----------
@@ -66,19 +70,26 @@ def geometry(mesh: str) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     return (left, faces_left), (right, faces_right)
 
 
+def _hex(rgb: np.ndarray) -> np.ndarray:
+    rgb = np.clip(np.rint(rgb), 0, 255).astype(int)
+    return np.array([f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rgb], dtype=object)
+
+
 @lru_cache(maxsize=1)
-def background() -> np.ndarray:
-    """Background intensities from the sulcal depth (sulci darker).
+def background_colors() -> np.ndarray:
+    """Grey of each vertex from the sulcal depth (sulci darker).
 
     Returns
     -------
-    ndarray of shape (20484,)
-        float32 values on [0.05, 0.44], within the grey ramp of :func:`combined_colorscale`.
+    ndarray of shape (20484,), object
+        ``"#rrggbb"`` strings, from a ramp of 32 greys.
     """
     sulc = load_sulcal_depth()
     lo, hi = np.percentile(sulc, [2, 98])
-    scaled = np.clip((sulc - lo) / (hi - lo), 0.0, 1.0)
-    return (0.05 + (_BG_TOP - 0.1) * scaled).astype(np.float32)
+    level = np.clip((sulc - lo) / (hi - lo), 0.0, 1.0)
+    level = np.rint(level * (_GREY_LEVELS - 1)).astype(int)
+    ramp = np.linspace(232, 150, _GREY_LEVELS)[:, None].repeat(3, axis=1)
+    return _hex(ramp)[level]
 
 
 def colorscale(name: str, param: str = "colormap") -> list:
@@ -105,74 +116,148 @@ def colorscale(name: str, param: str = "colormap") -> list:
         ) from None
 
 
-def combined_colorscale(name: str) -> list:
-    """A grey ramp on [0, 0.49] followed by the colormap ``name`` rescaled onto [0.5, 1].
+@lru_cache(maxsize=16)
+def _lut(name: str) -> np.ndarray:
+    samples = plotly.colors.sample_colorscale(colorscale(name), np.linspace(0, 1, _LUT_SIZE))
+    rgb = np.array([plotly.colors.unlabel_rgb(c) for c in samples], dtype=np.float64)
+    return _hex(rgb)
+
+
+def vertex_colors(
+    values: np.ndarray | None, limits: tuple[float, float], threshold: float, cmap: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Colour of each vertex: the colour scale above threshold, the sulcal grey elsewhere.
 
     Parameters
     ----------
-    name : str
+    values : ndarray of shape (20484,) or None
+        The map (None: background only); NaN shows the background.
+    limits : tuple of float
+        ``(vmin, vmax)`` mapped onto the colour scale (values outside saturate).
+    threshold : float
+        Vertices with ``|value| <= threshold`` (and NaN) show the background.
+    cmap : str
         A plotly colour-scale name.
 
     Returns
     -------
-    list of [float, str]
-        The combined scale's stops.
+    colors : ndarray of shape (20484,), object
+        ``"#rrggbb"`` strings.
+    shown : ndarray of shape (20484,), bool
+        Which vertices carry a data colour.
     """
-    data = [[0.5 + 0.5 * float(pos), color] for pos, color in colorscale(name)]
-    return [*_GREY_RAMP, *data]
+    bg = background_colors()
+    if values is None:
+        return bg, np.zeros(N_VERTICES, bool)
+    lo, hi = limits
+    finite = np.isfinite(values)
+    safe = np.where(finite, values, 0.0)
+    index = np.clip((safe - lo) / (hi - lo), 0.0, 1.0) * (_LUT_SIZE - 1)
+    shown = finite & (np.abs(safe) > threshold)
+    colors = np.where(shown, _lut(cmap)[np.rint(index).astype(int)], bg)
+    return colors, shown
 
 
 def camera(view: str, hemisphere: str) -> dict:
-    """A plotly scene camera for a named view.
+    """A plotly scene camera for a named view of one hemisphere.
 
     Parameters
     ----------
     view : str
-        One of :data:`VIEWS`; ``"lateral"`` and ``"medial"`` face the shown hemisphere (the
-        left one when both are shown).
-    hemisphere : str
-        One of :data:`HEMISPHERES`.
+        One of :data:`VIEWS`; ``"lateral"`` and ``"medial"`` face the given hemisphere.
+    hemisphere : {"left", "right"}
+        The hemisphere of the scene (``"both"`` is read as ``"left"``).
 
     Returns
     -------
     dict
         With ``eye`` and ``up`` vectors.
     """
-    r = 1.9
+    r = 1.6
     side = 1.0 if hemisphere == "right" else -1.0
     eyes = {
         "dorsal": (0.0, 0.0, r),
         "ventral": (0.0, 0.0, -r),
         "anterior": (0.0, r, 0.3),
         "posterior": (0.0, -r, 0.3),
-        "lateral": (side * r, 0.0, 0.2),
-        "medial": (-side * r, 0.0, 0.2),
+        "lateral": (side * r, 0.0, 0.15),
+        "medial": (-side * r, 0.0, 0.15),
     }
     x, y, z = eyes[view]
     up = (0, 1, 0) if view in ("dorsal", "ventral") else (0, 0, 1)
     return {"eye": {"x": x, "y": y, "z": z}, "up": dict(zip("xyz", up, strict=True))}
 
 
-def encode(values: np.ndarray | None, limits: tuple[float, float], threshold: float) -> np.ndarray:
-    """Encode a map as ``Mesh3d`` intensities for :func:`combined_colorscale`.
-
-    Parameters
-    ----------
-    values : ndarray of shape (20484,) or None
-        The map (None: background only).
-    limits : tuple of float
-        ``(vmin, vmax)`` mapped onto [0.5, 1].
-    threshold : float
-        Vertices with ``|value| < threshold`` get their background intensity instead.
+@lru_cache(maxsize=1)
+def default_regions() -> dict[str, np.ndarray]:
+    """The per-hemisphere auditory regions of :func:`b2m.regions.auditory_regions`.
 
     Returns
     -------
-    ndarray of shape (20484,)
-        float32 intensities: background on [0, 0.49], data on [0.5, 1].
+    dict of str to ndarray of shape (20484,), bool
+        Names start with ``"left "`` or ``"right "``.
     """
-    bg = background()
-    if values is None:
-        return bg
-    lo, hi = limits
-    scaled = 0.5 + 0.5 * np.clip((values - lo) / (hi - lo), 0.0, 1.0)
-    return np.where(np.abs(values) >= threshold, scaled, bg).astype(np.float32)
+    return {k: v for k, v in auditory_regions().items() if k.startswith(("left ", "right "))}
+
+
+def region_labels(regions: dict[str, np.ndarray]) -> np.ndarray:
+    """The region name(s) of each vertex, for hover text.
+
+    Parameters
+    ----------
+    regions : dict of str to bool array of shape (20484,)
+
+    Returns
+    -------
+    ndarray of shape (20484,), object
+        Names joined by ``" / "``; ``""`` outside every region.
+    """
+    labels = np.full(N_VERTICES, "", dtype=object)
+    for name, mask in regions.items():
+        mask = np.asarray(mask, bool)
+        joined = np.where(labels[mask] == "", name, labels[mask] + " / " + name)
+        labels[mask] = joined
+    return labels
+
+
+def _vertex_normals(coords: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    v = coords.astype(np.float64)
+    n = np.cross(v[faces[:, 1]] - v[faces[:, 0]], v[faces[:, 2]] - v[faces[:, 0]])
+    out = np.zeros_like(v)
+    for col in range(3):
+        np.add.at(out, faces[:, col], n)
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+def region_outline(
+    coords: np.ndarray, faces: np.ndarray, masks: list[np.ndarray], lift_mm: float = 0.6
+) -> np.ndarray:
+    """Line segments along the borders of regions on one hemisphere.
+
+    Parameters
+    ----------
+    coords : ndarray of shape (n_vertices, 3)
+    faces : ndarray of shape (n_faces, 3)
+    masks : list of bool arrays of shape (n_vertices,)
+        One per region (vertices of this hemisphere).
+    lift_mm : float, default 0.6
+        Distance the lines float above the surface (along the normals), so that they show.
+
+    Returns
+    -------
+    ndarray of shape (n_points, 3), float32
+        Segment end points separated by NaN rows (plotly breaks lines at gaps).
+    """
+    lifted = coords + lift_mm * _vertex_normals(coords, faces)
+    parts = []
+    for mask in masks:
+        inside = np.asarray(mask, bool)[faces]
+        mixed = faces[inside.any(1) & ~inside.all(1)]
+        inside = inside[inside.any(1) & ~inside.all(1)]
+        for a, b in ((0, 1), (1, 2), (2, 0)):
+            keep = inside[:, a] & inside[:, b]
+            for u, v in zip(mixed[keep, a], mixed[keep, b], strict=True):
+                parts.append(np.stack([lifted[u], lifted[v], np.full(3, np.nan)]))
+    if not parts:
+        return np.empty((0, 3), np.float32)
+    return np.concatenate(parts).astype(np.float32)

@@ -16,6 +16,7 @@ import numpy as np
 import traitlets
 
 from b2m._utils._validation import check_array
+from b2m.surface import N_VERTICES
 from b2m_widgets._capture import FAILED, call_captured, clear_errors
 from b2m_widgets._explorer_build import RESPONSE_KINDS, build_parts
 from b2m_widgets._explorer_data import (
@@ -89,6 +90,13 @@ class ClipExplorer(widgets.VBox):
     reconstruction : int
         Row of ``reconstruction_list`` loaded into ``reconstruction_player`` (``-1``: none).
     scatter, surface, dropdown, response_toggle : widgets
+        ``dropdown`` is a :class:`~b2m_widgets._clippicker.ClipPicker`: clips grouped (test clips
+        with reconstructions first, then by genre), full names on hover, arrow keys kept from
+        JupyterLab.
+    vertex_panel : VertexPanel
+        Filled when a vertex of the cortex is clicked (or :meth:`show_vertex`): its region,
+        its response to every clip, the clips that drive it most (activate to play), its
+        encoding test r against the noise ceiling.
     stimulus_player, reconstruction_player : AudioPlayer
         A/B players (``src_id``: the clip id, and the reconstruction's id).
     retrieval_list, reconstruction_list : ClipList
@@ -137,6 +145,8 @@ class ClipExplorer(widgets.VBox):
                 f"{len(feats)} rows."
             )
         self.responses = Responses(getattr(study, "responses", None), encoder, feats)
+        # An EncodingResult also knows each vertex's test r and noise ceiling (vertex panel).
+        self._encoding = encoder if hasattr(encoder, "test_r") else None
         self.reconstructions = check_reconstructions(reconstructions)
         if text_search is not None and not callable(text_search):
             raise TypeError(
@@ -168,6 +178,8 @@ class ClipExplorer(widgets.VBox):
         self.retrieval_list.on_activate(self._on_retrieval_row)
         self.text_box.observe(self._on_text, names="value")
         self.reconstruction_list.on_activate(self.play_reconstruction)
+        self.surface.on_pick(self._on_pick)
+        self.vertex_panel.top_clips.on_activate(self._on_vertex_clip)
         # One player at a time: starting one pauses the other.
         self.stimulus_player.observe(self._pause_other, names="playing")
         self.reconstruction_player.observe(self._pause_other, names="playing")
@@ -271,6 +283,8 @@ class ClipExplorer(widgets.VBox):
             self._recons = []
             self.reconstruction_list.set_items([])
             return
+        if self.has_surface:  # first: the map is what the eye waits for
+            call_captured(self.output, self._show_response, index)
         if call_captured(self.output, self._load_stimulus, index) is FAILED:
             self.stimulus_player.clear()
             self.stimulus_player.title = f"stimulus: {self.clip_ids[index]} (audio unavailable)"
@@ -279,8 +293,6 @@ class ClipExplorer(widgets.VBox):
         if call_captured(self.output, self._show_reconstructions, index) is FAILED:
             self._recons = []
             self.reconstruction_list.set_items([], title="reconstructions: failed (see below)")
-        if self.has_surface:
-            call_captured(self.output, self._show_response, index)
 
     def _load_stimulus(self, index: int) -> None:
         clip_id = str(self.clip_ids[index])
@@ -388,10 +400,48 @@ class ClipExplorer(widgets.VBox):
             clear_errors(self.output)
             call_captured(self.output, self._show_response, self.selected)
 
+    def _on_pick(self, vertex: int) -> None:
+        clear_errors(self.output)
+        call_captured(self.output, self.show_vertex, vertex)
+
+    def show_vertex(self, vertex: int) -> None:
+        """Fill the vertex panel: what vertex ``vertex`` responds to (as a click on it does).
+
+        Parameters
+        ----------
+        vertex : int
+            Index in [0, 20484).
+        """
+        from b2m_widgets._vertex_panel import response_profile
+
+        if not self.has_surface:
+            raise ValueError("show_vertex needs responses on fsaverage5's vertices; none here.")
+        if not 0 <= int(vertex) < N_VERTICES:
+            raise ValueError(f"vertex must be in [0, {N_VERTICES}); received {vertex!r}.")
+        enc = self._encoding
+        self.vertex_panel.show(
+            int(vertex),
+            response_profile(self.responses, self.clip_ids, int(vertex)),
+            self.clip_ids,
+            self.genres,
+            region=self.surface.region_of(int(vertex)),
+            test_r=None if enc is None else float(np.asarray(enc.test_r)[vertex]),
+            ceiling=None if enc is None else float(np.asarray(enc.noise_ceiling.max_r)[vertex]),
+        )
+
+    def _on_vertex_clip(self, row: int) -> None:
+        index = self.vertex_panel.rows[row]
+        if index == self.selected:
+            self.stimulus_player.playing = True
+        else:
+            self.selected = index
+
     def _show_response(self, index: int) -> None:
         values, title = self.responses.surface_map(index, str(self.clip_ids[index]), self.response)
         # A clip without a response shows the grey background only (every |0| < threshold).
-        self.surface.set_data(values, title=title, threshold=None if values.any() else 1e-9)
+        self.surface.set_data(
+            values, title=title, threshold=None if values.any() else 1e-9, label="response (z)"
+        )
 
     # -- static twin -----------------------------------------------------------------------
     def static_figure(self):
@@ -449,12 +499,14 @@ def view_clip_explorer(
         get_audio=..., neighbours=...)`` (no responses); see :meth:`ClipExplorer.from_arrays`.
     **options
         ``clip_ids``, ``features``, ``k``, ``method``, ``title``, ``initial``,
-        ``static_fallback``, ``text_search`` (see :class:`ClipExplorer`).
+        ``static_fallback`` (default True here: the PNG of :meth:`ClipExplorer.static_figure`
+        travels with the widget, for exports), ``text_search`` (see :class:`ClipExplorer`).
 
     Returns
     -------
     ClipExplorer
     """
+    options.setdefault("static_fallback", True)  # exported notebooks show a picture offline
     if is_study(study):
         if get_audio is not None or neighbours is not None:
             raise TypeError(

@@ -12,6 +12,10 @@ import traitlets
 
 from b2m._utils._validation import check_consistent_length
 from b2m.plotting import embedding_map, genre_colors
+from b2m_widgets._surface_traces import plot_config
+
+#: Plot toolbar of the scatter: only what a map needs (nothing reaches outside).
+MODEBAR_2D = ["zoom2d", "pan2d", "resetScale2d"]
 
 __all__ = ["EmbeddingScatter", "view_embeddings"]
 
@@ -35,6 +39,16 @@ class EmbeddingScatter(widgets.VBox):
         Figure title (escaped).
     height : int, default 450
         Height of the figure in pixels.
+    width : int, optional
+        Width of the figure in pixels (default: fill the output area).
+    marked : sequence of int, optional
+        Clips to ring (e.g. the test clips that have reconstructions); clickable like the
+        others.
+    marked_label : str, default "marked"
+        Legend entry of the rings.
+    static_fallback : bool, default False
+        Add a PNG of the static twin (:func:`b2m.plotting.plot_embeddings`) to the display
+        data, so that exported notebooks show the map without a kernel or a network.
 
     Attributes
     ----------
@@ -42,7 +56,8 @@ class EmbeddingScatter(widgets.VBox):
         Index of the selected clip (``-1``: none). Set by clicking a point, or from Python;
         the selected clip is circled.
     figure : plotly.graph_objects.FigureWidget
-        One trace per genre (sorted by name), then the highlight trace.
+        One trace per genre (sorted by name), the rings of ``marked`` clips (when given), then
+        the highlight trace.
     coordinates : ndarray of shape (n_clips, 2)
         The 2-D map.
     """
@@ -58,7 +73,13 @@ class EmbeddingScatter(widgets.VBox):
         method: str = "pca",
         title: str | None = None,
         height: int = 450,
+        width: int | None = None,
+        marked: Sequence[int] | None = None,
+        marked_label: str = "marked",
+        static_fallback: bool = False,
     ):
+        self.static_fallback = bool(static_fallback)
+        self._title = title
         self.coordinates = embedding_map(embeddings, method=method)
         self.genres = np.asarray([str(g) for g in genres], dtype=object)
         self.clip_ids = np.asarray([str(c) for c in clip_ids], dtype=object)
@@ -84,6 +105,32 @@ class EmbeddingScatter(widgets.VBox):
                     hovertemplate="%{hovertext}<extra>%{fullData.name}</extra>",
                 )
             )
+        if marked is not None:
+            index = np.asarray(marked, dtype=np.int32).ravel()
+            if index.size and (index.min() < 0 or index.max() >= len(self.coordinates)):
+                raise ValueError(
+                    f"marked must hold rows in [0, {len(self.coordinates)}); received "
+                    f"{index.min()}..{index.max()}."
+                )
+            traces.append(
+                scatter_cls(
+                    x=self.coordinates[index, 0],
+                    y=self.coordinates[index, 1],
+                    mode="markers",
+                    name=html.escape(str(marked_label)),
+                    marker={
+                        "size": 13,
+                        "color": "#222222",  # an open symbol is drawn in the marker colour
+                        "symbol": "circle-open",
+                        "line": {"width": 1.5},
+                    },
+                    customdata=index,
+                    hovertext=[html.escape(c) for c in self.clip_ids[index]],
+                    hovertemplate="%{hovertext}<extra>"
+                    + html.escape(str(marked_label))
+                    + "</extra>",
+                )
+            )
         traces.append(
             go.Scatter(
                 x=[],
@@ -100,10 +147,13 @@ class EmbeddingScatter(widgets.VBox):
             )
         )
         self.figure = go.FigureWidget(traces)
+        self.figure._config = plot_config(MODEBAR_2D)
         n_dims = np.shape(embeddings)[1]
         axis_name = "dim " if n_dims == 2 else {"pca": "PC", "tsne": "t-SNE "}[method]
         self.figure.update_layout(
             height=height,
+            width=width,
+            autosize=width is None,
             margin={"l": 40, "r": 10, "t": 40 if title else 10, "b": 40},
             title={"text": html.escape(title) if title else None},
             xaxis={"title": {"text": f"{axis_name}1"}, "zeroline": False},
@@ -117,6 +167,35 @@ class EmbeddingScatter(widgets.VBox):
             trace.on_click(self._on_click)
         super().__init__([self.figure])
         self.observe(self._on_selected, names="selected")
+
+    def static_figure(self):
+        """The map drawn by the static twin :func:`b2m.plotting.plot_embeddings`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        from b2m.plotting import plot_embeddings
+
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        plot_embeddings(
+            self.coordinates,
+            self.genres,
+            highlight=None if self.selected < 0 else self.selected,
+            title=self._title,
+            ax=ax,
+        )
+        return fig
+
+    def _repr_mimebundle_(self, **kwargs):
+        data = super()._repr_mimebundle_(**kwargs)
+        if self.static_fallback and isinstance(data, dict):
+            from b2m_widgets._explorer_static import figure_png
+
+            data["image/png"] = figure_png(self.static_figure())
+        return data
 
     @property
     def n_clips(self) -> int:
@@ -156,6 +235,7 @@ def view_embeddings(
     *,
     method: str = "pca",
     title: str | None = None,
+    static_fallback: bool = True,
 ) -> EmbeddingScatter:
     """Show clips in a 2-D embedding map, coloured by genre; click a point to select it.
 
@@ -173,10 +253,19 @@ def view_embeddings(
         Projection to 2-D.
     title : str, optional
         Figure title.
+    static_fallback : bool, default True
+        Embed the static twin as a PNG in the display data (exports show it offline).
 
     Returns
     -------
     EmbeddingScatter
         Its ``selected`` trait holds the index of the clicked clip.
     """
-    return EmbeddingScatter(embeddings, genres, clip_ids, method=method, title=title)
+    return EmbeddingScatter(
+        embeddings,
+        genres,
+        clip_ids,
+        method=method,
+        title=title,
+        static_fallback=static_fallback,
+    )

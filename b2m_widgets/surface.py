@@ -1,8 +1,13 @@
-"""Interactive fsaverage5 surface viewer (plotly ``FigureWidget`` with two ``Mesh3d`` traces).
+"""Interactive fsaverage5 surface viewer: both hemispheres side by side, each in its own view.
 
-Per-vertex values travel as float32 typed arrays. Sub-threshold vertices show the sulcal depth in
-grey (see :mod:`b2m_widgets._surface_parts`); a separate, invisible trace carries the colour bar
-with the real value range.
+A plotly ``FigureWidget`` with two 3-D scenes (left and right hemisphere, lateral by default).
+Each vertex carries its own colour (see :mod:`b2m_widgets._surface_parts`): the map above
+threshold, the sulcal grey elsewhere. Colour scale and limits default to what the data need
+(:func:`b2m.plotting.surface_style`: diverging for signed maps, sequential for positive ones, a
+high percentile as the limit); auditory regions (:func:`b2m.regions.auditory_regions`) are
+outlined and named on hover. Clicking the cortex picks the vertex (:attr:`SurfaceViewer.picked`).
+The static twin (:func:`b2m.plotting.plot_surface`) travels with the widget as a PNG, so
+exported notebooks show the map without a kernel or a network.
 """
 
 from __future__ import annotations
@@ -15,22 +20,34 @@ import plotly.graph_objects as go
 import traitlets
 
 from b2m._utils._validation import check_array, check_choice
-from b2m.plotting import color_limits
+from b2m.plotting import plot_surface, surface_style
 from b2m.surface import N_VERTICES, N_VERTICES_HEMI
 from b2m_widgets._surface_parts import (
     COLORMAPS,
     HEMISPHERES,
     SURFACE_MESHES,
     VIEWS,
-    background,
     camera,
     colorscale,
-    combined_colorscale,
-    encode,
     geometry,
+    region_labels,
+    vertex_colors,
+)
+from b2m_widgets._surface_traces import (
+    MODEBAR_3D,
+    check_regions,
+    initial_traces,
+    map_messages,
+    outline_trace,
+    plot_config,
 )
 
 __all__ = ["COLORMAPS", "SURFACE_MESHES", "SurfaceViewer", "view_surface"]
+
+_HALVES = (slice(0, N_VERTICES_HEMI), slice(N_VERTICES_HEMI, None))
+_DOMAINS = {"both": ([0.0, 0.45], [0.45, 0.9]), "left": ([0.0, 0.9], None)}
+_DOMAINS["right"] = (None, [0.0, 0.9])
+_HIDDEN = [0.9, 0.9001]
 
 
 class SurfaceViewer(widgets.VBox):
@@ -39,37 +56,54 @@ class SurfaceViewer(widgets.VBox):
     Parameters
     ----------
     values : array-like of shape (20484,), optional
-        One value per fsaverage5 vertex, left hemisphere first.
+        One value per fsaverage5 vertex, left hemisphere first; NaN shows the background.
     mesh : {"inflated", "pial", "white_matter", "sphere"}, default "inflated"
         Surface to draw on.
     threshold : float, optional
-        Vertices with ``|value| < threshold`` show the grey sulcal background (default 0).
-    cmap : str, default "Inferno"
-        A plotly colour-scale name (case-insensitive, ``"_r"`` reverses).
+        Vertices with ``|value| <= threshold`` show the grey sulcal background (default 0: the
+        exact zeros of a masked map, e.g. non-significant vertices, are background).
+    cmap : str, optional
+        A plotly colour-scale name; default from the data's sign (diverging ``"RdBu_r"`` for
+        signed maps, sequential ``"Plasma"`` for positive ones).
     vmin, vmax : float, optional
-        Colour limits; default: symmetric for signed maps, else the data range.
+        Colour limits; default the 99th percentile of ``|values|`` (symmetric for signed
+        maps, from 0 for positive ones); a clipped range is stated under the figure.
     title : str, optional
         Figure title (escaped).
+    label : str, optional
+        The quantity and units, shown on the colour bar and on hover (default "value").
     hemisphere : {"both", "left", "right"}, default "both"
-        Which hemispheres to show.
-    view : {"dorsal", "lateral", "medial", "anterior", "posterior", "ventral"}, default "dorsal"
-        Initial camera.
-    height : int, default 480
-        Height of the figure in pixels.
+        Which hemispheres to show (both: side by side).
+    view : {"lateral", "medial", "dorsal", "ventral", "anterior", "posterior"}, default "lateral"
+        Initial camera, per hemisphere (lateral faces each hemisphere's outer side).
+    height, width : int, default 360 and 720
+        Size of the figure in pixels.
+    regions : dict or list of str, optional
+        Regions outlined and named on hover: names among the per-hemisphere regions of
+        :func:`b2m.regions.auditory_regions` (default: all of them), or a dict of bool masks.
+    static_fallback : bool, default False
+        Add a PNG of the static twin to the display data, for exports without a kernel.
 
     Attributes
     ----------
     figure : plotly.graph_objects.FigureWidget
-        Traces 0 and 1 are the left and right ``Mesh3d``; trace 2 carries the colour bar.
-    threshold, colormap, mesh, hemisphere, view : traitlets
+        Traces: left and right ``Mesh3d`` (scenes 1 and 2), the colour-bar carrier, the left
+        and right region outlines.
+    threshold, colormap, mesh, hemisphere, view, outlines : traitlets
         Linked to the controls; setting them from Python updates the figure.
+    picked : int
+        Last vertex clicked (index into the 20484 vertices; ``-1``: none); see :meth:`pick`.
+    status : ipywidgets.HTML
+        Messages about the map (clipped range, NaN vertices, empty threshold, picks).
     """
 
     threshold = traitlets.Float(0.0)
-    colormap = traitlets.Unicode("Inferno")
+    colormap = traitlets.Unicode("RdBu_r")
     mesh = traitlets.Unicode("inflated")
     hemisphere = traitlets.Unicode("both")
-    view = traitlets.Unicode("dorsal")
+    view = traitlets.Unicode("lateral")
+    outlines = traitlets.Bool(True)
+    picked = traitlets.Int(-1)
 
     def __init__(
         self,
@@ -77,32 +111,51 @@ class SurfaceViewer(widgets.VBox):
         *,
         mesh: str = "inflated",
         threshold: float | None = None,
-        cmap: str = "Inferno",
+        cmap: str | None = None,
         vmin: float | None = None,
         vmax: float | None = None,
         title: str | None = None,
+        label: str | None = None,
         hemisphere: str = "both",
-        view: str = "dorsal",
-        height: int = 480,
+        view: str = "lateral",
+        height: int = 360,
+        width: int | None = 720,
+        regions=None,
+        static_fallback: bool = False,
     ):
         check_choice(mesh, "mesh", SURFACE_MESHES)
         check_choice(hemisphere, "hemisphere", HEMISPHERES)
         check_choice(view, "view", VIEWS)
-        colorscale(cmap, param="cmap")
+        if cmap is not None:
+            colorscale(cmap, param="cmap")
+        self._regions = check_regions(regions)
+        self._labels = region_labels(self._regions)
         self._values: np.ndarray | None = None
         self._limits = (0.0, 1.0)
-        self.figure = go.FigureWidget(self._initial_traces(mesh, cmap))
+        self._fixed_cmap = cmap
+        self._note = ""
+        self.label = "value" if label is None else str(label)
+        self.static_fallback = bool(static_fallback)
+        self._callbacks: list = []
+        start_cmap = cmap or "RdBu_r"
+        self.figure = go.FigureWidget(initial_traces(mesh, start_cmap, self._labels, self._regions))
+        self.figure._config = plot_config(MODEBAR_3D)
+        scene = {
+            "aspectmode": "data",
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "zaxis": {"visible": False},
+            "dragmode": "orbit",
+        }
         self.figure.update_layout(
             height=height,
-            margin={"l": 0, "r": 0, "t": 40, "b": 0},
+            width=width,
+            autosize=width is None,
+            margin={"l": 0, "r": 0, "t": 36, "b": 0},
             paper_bgcolor="white",
-            scene={
-                "aspectmode": "data",
-                "xaxis": {"visible": False},
-                "yaxis": {"visible": False},
-                "zaxis": {"visible": False},
-                "camera": camera(view, hemisphere),
-            },
+            scene={**scene, "domain": {"x": [0.0, 0.45]}},
+            scene2={**scene, "domain": {"x": [0.45, 0.9]}},
+            showlegend=False,
         )
         self.threshold_slider = widgets.FloatSlider(
             value=0.0,
@@ -110,96 +163,77 @@ class SurfaceViewer(widgets.VBox):
             max=1.0,
             step=0.01,
             description="threshold",
+            tooltip="threshold: vertices with |value| at or below it show the grey background",
             continuous_update=False,
             readout_format=".3g",
         )
-        options = list(COLORMAPS) if cmap in COLORMAPS else [cmap, *COLORMAPS]
+        options = list(COLORMAPS) if start_cmap in COLORMAPS else [start_cmap, *COLORMAPS]
         self.colormap_dropdown = widgets.Dropdown(
-            options=options, value=cmap, description="colormap"
+            options=options, value=start_cmap, description="colormap", tooltip="colour scale"
         )
         self.mesh_dropdown = widgets.Dropdown(
-            options=SURFACE_MESHES, value=mesh, description="mesh"
+            options=SURFACE_MESHES, value=mesh, description="mesh", tooltip="surface"
         )
-        self.hemisphere_buttons = widgets.ToggleButtons(options=HEMISPHERES, value=hemisphere)
-        self.view_dropdown = widgets.Dropdown(options=VIEWS, value=view, description="view")
-        self.hemisphere_buttons.style.button_width = "60px"
+        self.hemisphere_buttons = widgets.ToggleButtons(
+            options=HEMISPHERES,
+            value=hemisphere,
+            tooltips=[f"show {h} hemisphere{'s' if h == 'both' else ''}" for h in HEMISPHERES],
+        )
+        self.hemisphere_buttons.style.button_width = "52px"
+        self.view_dropdown = widgets.Dropdown(
+            options=VIEWS, value=view, description="view", tooltip="camera view"
+        )
+        self.outline_box = widgets.Checkbox(
+            value=True, description="region outlines", indent=False, tooltip="region outlines"
+        )
+        small = widgets.Layout(width="210px")
+        for control in (self.colormap_dropdown, self.mesh_dropdown, self.view_dropdown):
+            control.layout = small
+        self.outline_box.layout = widgets.Layout(width="140px")
+        self.status = widgets.HTML(layout=widgets.Layout(min_height="1.4em"))
+        self.status.add_class("b2m-surface-status")
+        self.figure_box = widgets.Box([self.figure], layout=widgets.Layout(overflow="hidden"))
+        self.figure_box.add_class("b2m-surface-figure")
         controls = widgets.HBox(
             [self.threshold_slider, self.colormap_dropdown, self.mesh_dropdown],
             layout=widgets.Layout(flex_flow="row wrap"),
         )
-        camera_controls = widgets.HBox([self.hemisphere_buttons, self.view_dropdown])
-        super().__init__([controls, camera_controls, self.figure])
+        camera_controls = widgets.HBox(
+            [self.hemisphere_buttons, self.view_dropdown, self.outline_box],
+            layout=widgets.Layout(flex_flow="row wrap"),
+        )
+        super().__init__([controls, camera_controls, self.figure_box, self.status])
+        self.add_class("b2m-surface-viewer")
         with self.hold_trait_notifications():
-            self.colormap, self.mesh, self.hemisphere, self.view = cmap, mesh, hemisphere, view
+            self.colormap, self.mesh, self.hemisphere, self.view = (
+                start_cmap,
+                mesh,
+                hemisphere,
+                view,
+            )
         for control, name in [
             (self.threshold_slider, "threshold"),
             (self.colormap_dropdown, "colormap"),
             (self.mesh_dropdown, "mesh"),
             (self.hemisphere_buttons, "hemisphere"),
             (self.view_dropdown, "view"),
+            (self.outline_box, "outlines"),
         ]:
             traitlets.link((control, "value"), (self, name))
         self.observe(self._on_threshold, names="threshold")
         self.observe(self._on_colormap, names="colormap")
         self.observe(self._on_mesh, names="mesh")
         self.observe(self._on_camera, names=["hemisphere", "view"])
+        self.observe(self._on_outlines, names="outlines")
+        for trace in self.figure.data[:2]:
+            trace.on_click(self._on_click)
+        self._on_camera(None)
         if values is not None:
-            self.set_data(values, title=title, vmin=vmin, vmax=vmax, threshold=threshold)
+            self.set_data(
+                values, title=title, vmin=vmin, vmax=vmax, threshold=threshold, label=label
+            )
         elif title is not None:
             self.figure.layout.title.text = html.escape(str(title))
-
-    @staticmethod
-    def _initial_traces(mesh: str, cmap: str) -> list:
-        bg = background()
-        traces = []
-        for hemi, (coords, faces), part in zip(
-            ("left", "right"),
-            geometry(mesh),
-            (slice(0, N_VERTICES_HEMI), slice(N_VERTICES_HEMI, None)),
-            strict=True,
-        ):
-            traces.append(
-                go.Mesh3d(
-                    x=coords[:, 0],
-                    y=coords[:, 1],
-                    z=coords[:, 2],
-                    i=faces[:, 0],
-                    j=faces[:, 1],
-                    k=faces[:, 2],
-                    intensity=bg[part],
-                    intensitymode="vertex",
-                    colorscale=combined_colorscale(cmap),
-                    cmin=0.0,
-                    cmax=1.0,
-                    showscale=False,
-                    name=hemi,
-                    hoverinfo="skip",
-                    lighting={"ambient": 0.55, "diffuse": 0.6, "specular": 0.05, "roughness": 0.9},
-                    flatshading=False,
-                )
-            )
-        traces.append(
-            go.Scatter3d(
-                x=[0.0],
-                y=[0.0],
-                z=[0.0],
-                mode="markers",
-                name="colour bar",
-                marker={
-                    "size": 1,
-                    "opacity": 0,
-                    "color": [0.0],
-                    "colorscale": cmap,
-                    "cmin": 0.0,
-                    "cmax": 1.0,
-                    "showscale": False,
-                    "colorbar": {"thickness": 12, "len": 0.6},
-                },
-                hoverinfo="skip",
-                showlegend=False,
-            )
-        )
-        return traces
 
     @traitlets.validate("threshold")
     def _valid_threshold(self, proposal):
@@ -239,6 +273,11 @@ class SurfaceViewer(widgets.VBox):
         """The current map, float32 array of shape (20484,), or None."""
         return self._values
 
+    @property
+    def limits(self) -> tuple[float, float]:
+        """The colour limits ``(vmin, vmax)`` in use."""
+        return self._limits
+
     def set_data(
         self,
         values,
@@ -247,82 +286,229 @@ class SurfaceViewer(widgets.VBox):
         vmin: float | None = None,
         vmax: float | None = None,
         threshold: float | None = None,
+        label: str | None = None,
+        cmap: str | None = None,
     ) -> None:
         """Show a new map.
 
         Parameters
         ----------
         values : array-like of shape (20484,)
-            One finite value per fsaverage5 vertex, left hemisphere first.
+            One value per fsaverage5 vertex, left hemisphere first (NaN: background, counted
+            in the status line).
         title : str, optional
             New figure title (escaped); unchanged when omitted.
         vmin, vmax : float, optional
-            Colour limits; default: symmetric for signed maps, else the data range.
+            Colour limits; default from :func:`b2m.plotting.surface_style`.
         threshold : float, optional
-            New threshold; default: keep the current one (clipped to the new range).
+            New threshold; default: keep the current one (0 when above the new map's peak).
+        label : str, optional
+            The quantity and units (colour bar, hover); unchanged when omitted.
+        cmap : str, optional
+            Colour scale; default: the one given at construction, else chosen from the sign.
         """
-        data = check_array(values, "values", shape=(N_VERTICES,)).astype(np.float32)
-        self._limits = color_limits(data, vmin, vmax)
-        self._values = data
-        peak = float(np.abs(data).max()) or 1.0
+        data = check_array(values, "values", shape=(N_VERTICES,), allow_nan=True)
+        data = data.astype(np.float32)
+        if cmap is not None:
+            colorscale(cmap, param="cmap")
+        finite = data[np.isfinite(data)]
+        style = surface_style(data, vmin=vmin, vmax=vmax, cmap=cmap or self._fixed_cmap)
+        self._limits, self._note = (style.vmin, style.vmax), style.note
+        peak = float(np.abs(finite).max()) if finite.size else 0.0
         if threshold is None:
             threshold = self.threshold if self.threshold <= peak else 0.0
+        if label is not None:
+            self.label = str(label)
         self._values = data  # before the threshold changes, so that its redraw shows the new map
         with self.figure.batch_update():
-            self.threshold_slider.max = max(peak, float(threshold))
-            self.threshold_slider.step = peak / 200
-            self.threshold = float(threshold)
+            self.threshold_slider.max = max(peak, float(threshold), 1e-6)
+            self.threshold_slider.step = max(peak, 1e-6) / 200
+            self._drawing = True
+            try:
+                self.threshold = float(threshold)
+                name = next((c for c in COLORMAPS if c.lower() == style.cmap.lower()), style.cmap)
+                if self.colormap != name:
+                    self.colormap = name
+            finally:
+                self._drawing = False
             if title is not None:
                 self.figure.layout.title.text = html.escape(str(title))
+            for trace, part in zip(self.figure.data[:2], _HALVES, strict=True):
+                trace.customdata = data[part]
+                trace.hovertemplate = (
+                    "%{text}<br>"
+                    + html.escape(self.label)
+                    + " %{customdata:.3g}<extra>"
+                    + trace.name
+                    + " #%{pointNumber}</extra>"
+                )
+                trace.hoverinfo = None
             self._draw_values()
             self._draw_colorbar()
 
     def _draw_values(self) -> None:
-        intensity = encode(self._values, self._limits, self.threshold)
-        for trace, part in zip(
-            self.figure.data[:2],
-            (slice(0, N_VERTICES_HEMI), slice(N_VERTICES_HEMI, None)),
-            strict=True,
-        ):
-            trace.intensity = intensity[part]
-            if self._values is not None:
-                trace.customdata = self._values[part]
-                trace.hovertemplate = "value %{customdata:.4g}<extra>" + trace.name + "</extra>"
-                trace.hoverinfo = None
+        colors, shown = vertex_colors(self._values, self._limits, self.threshold, self.colormap)
+        for trace, part in zip(self.figure.data[:2], _HALVES, strict=True):
+            trace.vertexcolor = colors[part].tolist()
+        self.show_message(" · ".join(map_messages(self._values, shown, self.threshold, self._note)))
+
+    def show_message(self, text: str) -> None:
+        """Write a line under the figure (escaped; empty clears it).
+
+        Parameters
+        ----------
+        text : str
+        """
+        self.status.value = (
+            f"<span style='font-size:12px;color:#444'>{html.escape(text)}</span>" if text else ""
+        )
 
     def _draw_colorbar(self) -> None:
         lo, hi = self._limits
-        marker = self.figure.data[2].marker
-        marker.update(
+        self.figure.data[2].marker.update(
             cmin=lo,
             cmax=hi,
             color=[lo],
             colorscale=self.colormap,
             showscale=self._values is not None,
+            colorbar={"title": {"text": html.escape(self.label), "side": "right"}},
         )
 
     def _on_threshold(self, change) -> None:
+        if getattr(self, "_drawing", False):
+            return
         with self.figure.batch_update():
             self._draw_values()
 
     def _on_colormap(self, change) -> None:
+        if getattr(self, "_drawing", False):
+            return
         with self.figure.batch_update():
-            for trace in self.figure.data[:2]:
-                trace.colorscale = combined_colorscale(change["new"])
+            self._draw_values()
             self._draw_colorbar()
 
     def _on_mesh(self, change) -> None:
         with self.figure.batch_update():
-            for trace, (coords, _) in zip(
-                self.figure.data[:2], geometry(change["new"]), strict=True
+            for trace, outline, (coords, faces), part in zip(
+                self.figure.data[:2],
+                self.figure.data[3:5],
+                geometry(change["new"]),
+                _HALVES,
+                strict=True,
             ):
                 trace.x, trace.y, trace.z = coords[:, 0], coords[:, 1], coords[:, 2]
+                new = outline_trace(trace.name, coords, faces, part, trace.scene, self._regions)
+                outline.x, outline.y, outline.z = new.x, new.y, new.z
+
+    def _on_outlines(self, change) -> None:
+        for trace in self.figure.data[3:5]:
+            trace.visible = bool(self.outlines)
 
     def _on_camera(self, change) -> None:
+        left, right = _DOMAINS[self.hemisphere]
         with self.figure.batch_update():
-            self.figure.data[0].visible = self.hemisphere in ("both", "left")
-            self.figure.data[1].visible = self.hemisphere in ("both", "right")
-            self.figure.layout.scene.camera = camera(self.view, self.hemisphere)
+            self.figure.data[0].visible = left is not None
+            self.figure.data[1].visible = right is not None
+            self.figure.data[3].visible = left is not None and self.outlines
+            self.figure.data[4].visible = right is not None and self.outlines
+            layout = self.figure.layout
+            layout.scene.domain.x = left or _HIDDEN
+            layout.scene2.domain.x = right or _HIDDEN
+            layout.scene.camera = camera(self.view, "left")
+            layout.scene2.camera = camera(self.view, "right")
+
+    # -- picking ---------------------------------------------------------------------------
+    def _on_click(self, trace, points, state) -> None:
+        if points.point_inds:
+            offset = 0 if trace.name == "left" else N_VERTICES_HEMI
+            self.pick(offset + int(points.point_inds[0]))
+
+    def pick(self, vertex: int) -> None:
+        """Pick a vertex, as a click on the cortex does, and call the :meth:`on_pick` callbacks.
+
+        Parameters
+        ----------
+        vertex : int
+            Index in [0, 20484) (left hemisphere first).
+        """
+        if isinstance(vertex, bool) or not isinstance(vertex, (int, np.integer)):
+            raise TypeError(f"vertex must be an int; received {type(vertex).__name__}.")
+        if not 0 <= vertex < N_VERTICES:
+            raise ValueError(f"vertex must be in [0, {N_VERTICES}); received {vertex!r}.")
+        self.picked = int(vertex)
+        hemi = "left" if vertex < N_VERTICES_HEMI else "right"
+        region = self._labels[vertex] or "outside the outlined regions"
+        text = f"picked: {hemi} vertex {vertex % N_VERTICES_HEMI} ({region})"
+        if self._values is not None:
+            value = float(self._values[vertex])
+            shown = f"{value:.3g}" if np.isfinite(value) else "no value (NaN)"
+            text += f", {self.label} {shown}"
+        self.show_message(text)
+        for callback in self._callbacks:
+            callback(int(vertex))
+
+    def on_pick(self, callback) -> None:
+        """Call ``callback(vertex)`` whenever a vertex is picked.
+
+        Parameters
+        ----------
+        callback : callable
+            Receives the vertex index in [0, 20484).
+        """
+        if not callable(callback):
+            raise TypeError(f"callback must be callable; received {type(callback).__name__}.")
+        self._callbacks.append(callback)
+
+    def region_of(self, vertex: int) -> str:
+        """Name(s) of the outlined region(s) a vertex lies in (``""``: none).
+
+        Parameters
+        ----------
+        vertex : int
+            Index in [0, 20484).
+
+        Returns
+        -------
+        str
+        """
+        if not 0 <= int(vertex) < N_VERTICES:
+            raise ValueError(f"vertex must be in [0, {N_VERTICES}); received {vertex!r}.")
+        return str(self._labels[int(vertex)])
+
+    # -- static twin -----------------------------------------------------------------------
+    def static_figure(self):
+        """The current map drawn by the static twin :func:`b2m.plotting.plot_surface`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+        from matplotlib import colormaps
+
+        if self._values is None:
+            fig = plt.figure(figsize=(6, 1))
+            fig.text(0.5, 0.5, "no map", ha="center", va="center", color="#777")
+            return fig
+        cmap = self.colormap if self.colormap in colormaps else self.colormap.lower()
+        return plot_surface(
+            self._values,
+            mesh=self.mesh,
+            threshold=self.threshold,
+            cmap=cmap if cmap in colormaps else None,
+            vmin=self._limits[0],
+            vmax=self._limits[1],
+            title=html.unescape(str(self.figure.layout.title.text or "")),
+            label=self.label,
+        )
+
+    def _repr_mimebundle_(self, **kwargs):
+        data = super()._repr_mimebundle_(**kwargs)
+        if self.static_fallback and isinstance(data, dict):
+            from b2m_widgets._explorer_static import figure_png
+
+            data["image/png"] = figure_png(self.static_figure())
+        return data
 
 
 def view_surface(
@@ -330,34 +516,53 @@ def view_surface(
     *,
     mesh: str = "inflated",
     threshold: float | None = None,
-    cmap: str = "Inferno",
+    cmap: str | None = None,
     vmin: float | None = None,
     vmax: float | None = None,
     title: str | None = None,
+    label: str | None = None,
+    regions=None,
+    static_fallback: bool = True,
 ) -> SurfaceViewer:
-    """Show a map on the fsaverage5 surface, interactively.
+    """Show a map on the fsaverage5 surface, interactively: both hemispheres, lateral views.
 
-    Static twin: :func:`b2m.plotting.plot_surface`.
+    Static twin: :func:`b2m.plotting.plot_surface` (embedded as a PNG beside the widget, so
+    that exported notebooks show the map offline).
 
     Parameters
     ----------
     values : array-like of shape (20484,)
-        One value per fsaverage5 vertex, left hemisphere first.
+        One value per fsaverage5 vertex, left hemisphere first (NaN: no value).
     mesh : {"inflated", "pial", "white_matter", "sphere"}, default "inflated"
         Surface to draw on.
     threshold : float, optional
-        Vertices with ``|value| < threshold`` show the grey sulcal background.
-    cmap : str, default "Inferno"
-        A plotly colour-scale name.
+        Vertices with ``|value| <= threshold`` show the grey sulcal background (default 0).
+    cmap : str, optional
+        A plotly colour-scale name; default chosen from the data's sign.
     vmin, vmax : float, optional
-        Colour limits.
+        Colour limits; default a high percentile of ``|values|``.
     title : str, optional
         Figure title.
+    label : str, optional
+        The quantity and units (colour bar and hover).
+    regions : dict or list of str, optional
+        Regions outlined (see :class:`SurfaceViewer`).
+    static_fallback : bool, default True
+        Embed the static twin as a PNG in the display data.
 
     Returns
     -------
     SurfaceViewer
     """
     return SurfaceViewer(
-        values, mesh=mesh, threshold=threshold, cmap=cmap, vmin=vmin, vmax=vmax, title=title
+        values,
+        mesh=mesh,
+        threshold=threshold,
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        title=title,
+        label=label,
+        regions=regions,
+        static_fallback=static_fallback,
     )

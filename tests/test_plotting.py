@@ -42,7 +42,7 @@ def clips():
 
 def test_plot_surface_draws_four_views_and_a_colorbar():
     values = np.random.default_rng(0).standard_normal(N_VERTICES)
-    fig = plot_surface(values, threshold=1.5, title="random map")
+    fig = plot_surface(values, threshold=1.5, title="random map", percentile=None)
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 5
     assert [ax.name for ax in fig.axes[:4]] == ["3d"] * 4

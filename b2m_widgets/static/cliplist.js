@@ -68,6 +68,9 @@ function render({ model, el }) {
 
   function build() {
     const data = items();
+    // Rows are rebuilt when Python answers an activation (e.g. a new clip's list): keep the
+    // keyboard focus in the list instead of letting it fall to the page body.
+    const hadFocus = root.contains(document.activeElement);
     header.textContent = model.get("title") || "";
     list.replaceChildren();
     rows = data.map((item, i) => {
@@ -110,6 +113,10 @@ function render({ model, el }) {
     empty.textContent = data.length ? "" : model.get("empty_text") || "";
     list.tabIndex = data.length ? -1 : 0;
     showActive(false);
+    if (hadFocus) {
+      const target = rows.find((row) => row.tabIndex === 0) || list;
+      target.focus({ preventScroll: true });
+    }
   }
 
   list.addEventListener("keydown", (event) => {

@@ -184,6 +184,51 @@ def _check_explorer(page, stem: str) -> None:
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     _wait_until(lambda: _src(stimulus) == wanted, 30, "Enter on a retrieval row to select it")
+    # The list is rebuilt for the new clip: the keyboard focus stays in it.
+    in_list = "() => !!document.activeElement.closest('.b2m-retrieval-list')"
+    _wait_until(lambda: page.evaluate(in_list), 10, "the focus to stay in the retrieval list")
+    _check_picker_keys(page, explorer, stimulus)
+    _check_vertex_pick(page, explorer, stem)
+
+
+_ACTIVE_CELL = """() => [...document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell')].findIndex(c => c.classList.contains('jp-mod-active'))"""
+
+
+def _check_picker_keys(page, explorer, stimulus) -> None:
+    """Arrow keys in the clip picker change the clip and never reach the notebook."""
+    select = explorer.locator(".b2m-clip-picker select")
+    assert select.get_attribute("aria-label"), "the clip picker has no accessible name"
+    assert select.locator("optgroup").count() >= 2, "the clip picker's options are not grouped"
+    cell = page.evaluate(_ACTIVE_CELL)
+    before = _src(stimulus)
+    select.focus()
+    page.keyboard.press("ArrowDown")
+    _wait_until(lambda: _src(stimulus) != before, 30, "ArrowDown in the picker to select a clip")
+    assert page.evaluate(_ACTIVE_CELL) == cell, "the arrow key also moved the notebook's cell"
+
+
+def _check_vertex_pick(page, explorer, stem: str) -> None:
+    """A click on the cortex fills the vertex panel with the clips that drive that vertex."""
+    figure = explorer.locator(".b2m-surface-figure .js-plotly-plot").first
+    _show(page, figure)
+    box = figure.bounding_box()
+    rows = explorer.locator(".b2m-vertex-panel .b2m-clip-row")
+    for fx, fy in ((0.25, 0.65), (0.2, 0.75), (0.7, 0.65), (0.3, 0.55)):
+        x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+        page.mouse.move(x - 4, y)
+        page.mouse.move(x, y)  # plotly's 3-D scenes click what they hover
+        page.wait_for_timeout(500)
+        page.mouse.down()
+        page.wait_for_timeout(100)  # a press: gl3d ignores a zero-length click
+        page.mouse.up()
+        try:
+            _wait_until(lambda: rows.count() >= 1, 10, "a vertex pick to fill the panel")
+            break
+        except AssertionError:
+            continue
+    assert rows.count() >= 1, "no click on the cortex filled the vertex panel"
+    explorer.screenshot(path=str(SCREENSHOTS / f"{stem}-explorer-vertex.png"))
 
 
 @pytest.mark.parametrize("stem", NOTEBOOKS)
@@ -202,6 +247,14 @@ def test_notebook_runs_and_its_widgets_work_in_chromium(stem, lab, browser):
         ),
     )
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    outside: list[str] = []  # nothing may leave the machine (no CDN, no cloud)
+    page.on(
+        "request",
+        lambda r: (
+            re.match(r"(data|blob):|https?://(127\.0\.0\.1|localhost)[:/]", r.url) is None
+            and outside.append(r.url)
+        ),
+    )
     try:
         page.goto(lab.lab_url(f"{stem}.ipynb", workspace=stem), wait_until="domcontentloaded")
         _run_all(page, lab, f"{stem}.ipynb")
@@ -220,3 +273,4 @@ def test_notebook_runs_and_its_widgets_work_in_chromium(stem, lab, browser):
         context.close()
         lab.close_session(f"{stem}.ipynb")
     assert not problems, "browser console:\n" + "\n".join(problems)
+    assert not outside, f"requests left 127.0.0.1: {outside[:5]}"

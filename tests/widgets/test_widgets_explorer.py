@@ -14,6 +14,8 @@ from b2m.datasets import ClipResponses
 from b2m.models import Encoder
 from b2m.surface import N_VERTICES
 from b2m_widgets import ClipExplorer, cosine_neighbours, view_clip_explorer
+from b2m_widgets._clippicker import ClipPicker
+from b2m_widgets._surface_parts import background_colors
 
 SR = 8000
 GENRES = ("blues", "classical", "jazz", "metal")
@@ -355,8 +357,8 @@ def test_a_clip_without_a_response_shows_the_background_only(study, embeddings):
     explorer = ClipExplorer(study, embeddings, initial=1)
     explorer.selected = 0
     assert explorer.surface.figure.layout.title.text == "blues.00000: no response"
-    intensity = np.concatenate([np.asarray(t.intensity) for t in explorer.surface.figure.data[:2]])
-    assert (intensity < 0.5).all()  # the grey sulcal background, no data colour
+    colors = np.concatenate([t.vertexcolor for t in explorer.surface.figure.data[:2]])
+    assert (colors == background_colors()).all()  # the grey sulcal background, no data colour
     assert explorer.output.outputs == ()
 
 
@@ -392,3 +394,77 @@ def test_text_search_lists_matching_clips_and_paints_the_cortex():
         ClipExplorer(study, logits, text_search="metal")
     hidden = ClipExplorer(study, logits, initial=None)
     assert hidden.text_box.layout.display == "none"
+
+
+def test_picker_lists_test_clips_with_reconstructions_first_and_the_map_rings_them(
+    study, embeddings
+):
+    target = study.clips.clip_id[N_TRAIN + 1]
+    recons = {target: [Recon(target, "retrieval", 1, _tone(30), SR, "jazz.00031", 0.8)]}
+    explorer = ClipExplorer(study, embeddings, reconstructions=recons, initial=None)
+    picker = explorer.dropdown
+    assert isinstance(picker, ClipPicker)
+    groups = [o["group"] for o in picker.options]
+    assert groups[0].startswith("test clips with reconstructions")
+    assert picker.options[0]["value"] == N_TRAIN + 1
+    ranks = [
+        0 if g.startswith("test clips with") else 1 if g.startswith("test") else 2 for g in groups
+    ]
+    assert ranks == sorted(ranks) and ranks.count(1) == N_TEST - 1 and ranks.count(2) == N_TRAIN
+    assert all(target in o["title"] or "·" in o["title"] for o in picker.options)
+    ring = explorer.scatter.figure.data[-2]
+    assert ring.name == "has reconstructions" and list(ring.customdata) == [N_TRAIN + 1]
+    _click(
+        explorer.scatter.figure, trace_index=len(explorer.scatter.figure.data) - 2, point_index=0
+    )
+    assert explorer.selected == N_TRAIN + 1 == picker.value
+    with pytest.raises(traitlets.TraitError, match="value must be -1 or the value of an option"):
+        picker.value = 10_000
+    # Without reconstructions the test clips are ringed and listed first.
+    plain = ClipExplorer(study, embeddings, initial=None)
+    assert plain.scatter.figure.data[-2].name == "test clip"
+    assert sorted(plain.scatter.figure.data[-2].customdata) == list(
+        range(N_TRAIN, N_TRAIN + N_TEST)
+    )
+    assert plain.dropdown.options[0]["group"].startswith("test clips")
+
+
+@dataclass
+class FakeEncoding:
+    encoder: object
+    test_r: np.ndarray
+    noise_ceiling: object
+
+
+def test_clicking_the_cortex_fills_the_vertex_panel(study, embeddings, encoder):
+    from plotly.callbacks import Points
+
+    rng = np.random.default_rng(3)
+    ceiling = type("Ceiling", (), {"max_r": rng.uniform(0.2, 0.9, N_VERTICES)})()
+    encoding = FakeEncoding(encoder, rng.uniform(-0.2, 0.6, N_VERTICES), ceiling)
+    explorer = ClipExplorer(study, embeddings, encoder=encoding, initial=0)
+    vertex = 10_300  # right hemisphere
+    right = explorer.surface.figure.data[1]
+    explorer.surface._on_click(right, Points(point_inds=[vertex - 10_242], trace_index=1), None)
+    panel = explorer.vertex_panel
+    assert panel.vertex == vertex and explorer.surface.picked == vertex
+    r = study.responses
+    profile = np.concatenate([r.train[:, vertex], r.test_repeats[:, :, vertex].mean(0)])
+    top = np.argsort(-profile)[: explorer.k]
+    assert [it["key"] for it in panel.top_clips.items] == list(study.clips.clip_id[top])
+    assert f"test r {encoding.test_r[vertex]:.2f}" in panel.header.value
+    assert f"noise ceiling {ceiling.max_r[vertex]:.2f}" in panel.header.value
+    assert panel.profile.value.count("<rect") == N_TRAIN + N_TEST
+    panel.top_clips.activate(1)  # a listed clip is selected (and plays)
+    assert explorer.selected == top[1] and explorer.stimulus_player.playing
+    with pytest.raises(ValueError, match=r"vertex must be in \[0, 20484\)"):
+        explorer.show_vertex(-1)
+
+
+def test_a_vertex_without_responses_says_so(study, embeddings):
+    study.responses.train[:, 5] = np.nan
+    study.responses.test_repeats[:, :, 5] = np.nan
+    explorer = ClipExplorer(study, embeddings, initial=None)
+    explorer.show_vertex(5)
+    assert "no measured response at this vertex" in explorer.vertex_panel.header.value
+    assert explorer.vertex_panel.top_clips.items == []

@@ -1,0 +1,245 @@
+"""The explorer's weight and speed in a real browser: bytes per clip selection and per vertex pick,
+click→repaint latency, kernel memory, and the size of executed notebooks.
+
+A private JupyterLab (the browser test's helper, ``tests/browser/_lab.py``) runs a small notebook
+that opens :func:`b2m_widgets.view_clip_explorer` on the simulated study (acoustic space); Debian's
+Chromium, driven by Playwright, then
+
+* selects clips with ArrowDown in the explorer's clip picker: bytes received over the kernel's
+  websocket per selection, and the time from the key press to the surface's ``plotly_update``
+  (or ``plotly_restyle``) event: the new map applied, median and max;
+* clicks the cortex: bytes received and the time until the vertex panel shows the new vertex;
+* reads the kernel's resident memory (psutil).
+
+``--sizes`` also executes notebooks headless (nbclient) twice — with and without saving widget
+state — and prints the size of each executed ``.ipynb`` (widget state is where every plotly
+figure carries all of plotly.js, ~5 MB). Numbers depend on the machine; this is a benchmark,
+not a test.
+
+Usage::
+
+    python benchmarks/bench_browser_viewer.py                 # explorer in JupyterLab (~2 min)
+    python benchmarks/bench_browser_viewer.py --sizes 00_quickstart 05_encoding_maps
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+_CELLS = [
+    "from b2m.analysis import decode_study, encode_study, study_embeddings\n"
+    "from b2m.datasets import load_study\n"
+    "from b2m_widgets import view_clip_explorer",
+    'study = load_study("simulated", "sub-001")\n'
+    'embeddings = study_embeddings(study, "acoustic")\n'
+    'decoded = decode_study(study, "acoustic")\n'
+    'encoding = encode_study(study, "acoustic", n_permutations=0)',
+    "view_clip_explorer(study, embeddings, decoded=decoded, encoder=encoding, initial=0)",
+]
+
+_WATCH = """() => {
+  const gd = document.querySelector('.b2m-surface-figure .js-plotly-plot');
+  window.__b2m = {restyle: 0, panel: 0};
+  const mark = () => { window.__b2m.restyle = performance.now(); };
+  gd.on('plotly_restyle', mark);
+  gd.on('plotly_update', mark);
+  const panel = document.querySelector('.b2m-vertex-panel');
+  new MutationObserver(() => { window.__b2m.panel = performance.now(); })
+    .observe(panel, {subtree: true, childList: true, characterData: true});
+  return true;
+}"""
+
+
+def _wait(predicate, timeout: float, what: str, interval: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _kernel_rss(lab, notebook: str) -> float:
+    import psutil
+
+    kernel_id = lab.session(notebook)["kernel"]["id"]
+    for proc in psutil.process_iter(["cmdline"]):
+        if any(kernel_id in part for part in proc.info["cmdline"] or []):
+            return proc.memory_info().rss / 2**30
+    return float("nan")
+
+
+def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
+    """Drive the explorer in JupyterLab; return bytes, latencies and kernel memory."""
+    import nbformat
+    from _lab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
+    from playwright.sync_api import sync_playwright
+
+    workdir = Path(tempfile.mkdtemp(prefix="b2m_bench_browser_"))
+    lab = JupyterLab(workdir, data_home).start()
+    name = "bench_viewer.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in _CELLS]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, lab.notebook_dir / name)
+    received = [0]
+    outside: list[str] = []
+    out: dict = {}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            )
+            page = browser.new_page(viewport={"width": 1400, "height": 1300})
+
+            def on_ws(ws):
+                ws.on(
+                    "framereceived",
+                    lambda payload: received.__setitem__(0, received[0] + len(payload)),
+                )
+
+            page.on("websocket", on_ws)
+            page.on(
+                "request",
+                lambda r: (
+                    not r.url.startswith(("data:", "blob:", lab.base_url)) and outside.append(r.url)
+                ),
+            )
+            page.goto(lab.lab_url(name, workspace="bench"), wait_until="domcontentloaded")
+            page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
+            _wait(lambda: lab.kernel_state(name) == "idle", 120, "the kernel", 0.5)
+            start = received[0]
+            t0 = time.monotonic()
+            page.locator(".jp-NotebookPanel .jp-Cell").first.click()
+            page.keyboard.press("Escape")
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+            page.locator(".b2m-surface-figure .js-plotly-plot .gl-container canvas").first.wait_for(
+                timeout=600_000
+            )
+            _wait(lambda: lab.kernel_state(name) == "idle", 600, "Run All", 0.5)
+            page.wait_for_timeout(2000)
+            out["run_all_s"] = time.monotonic() - t0
+            out["run_all_mb_received"] = (received[0] - start) / 1e6
+            page.evaluate(_WATCH)
+            select = page.locator(".b2m-clip-picker select").first
+            select.scroll_into_view_if_needed()
+            sizes, latencies = [], []
+            for _ in range(n_selections):
+                select.focus()
+                before, restyled = received[0], page.evaluate("window.__b2m.restyle")
+                t_key = page.evaluate("performance.now()")
+                page.keyboard.press("ArrowDown")
+                _wait(
+                    lambda r=restyled: page.evaluate("window.__b2m.restyle") != r, 30, "a repaint"
+                )
+                latencies.append(page.evaluate("window.__b2m.restyle") - t_key)
+                page.wait_for_timeout(1500)  # let the audio and lists arrive too
+                sizes.append(received[0] - before)
+            out["selection_kb"] = [round(s / 1e3, 1) for s in sizes]
+            out["selection_repaint_ms_median"] = statistics.median(latencies)
+            out["selection_repaint_ms_max"] = max(latencies)
+            figure = page.locator(".b2m-surface-figure .js-plotly-plot").first
+            figure.scroll_into_view_if_needed()
+            box = figure.bounding_box()
+            spots = [(0.2, 0.7), (0.25, 0.6), (0.3, 0.75), (0.62, 0.7), (0.7, 0.6), (0.66, 0.75)]
+            sizes, latencies = [], []
+            for fx, fy in spots[:n_picks]:
+                x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
+                page.mouse.move(x - 4, y)
+                page.mouse.move(x, y)  # plotly's 3-D scenes click what they hover
+                page.wait_for_timeout(500)
+                before, changed = received[0], page.evaluate("window.__b2m.panel")
+                t_click = page.evaluate("performance.now()")
+                page.mouse.down()
+                page.wait_for_timeout(100)  # a press, not a zero-length click
+                page.mouse.up()
+                try:
+                    _wait(lambda c=changed: page.evaluate("window.__b2m.panel") != c, 10, "a pick")
+                except TimeoutError:
+                    continue  # the click missed the mesh
+                page.wait_for_timeout(300)
+                latencies.append(page.evaluate("window.__b2m.panel") - t_click)
+                sizes.append(received[0] - before)
+            out["pick_kb"] = [round(s / 1e3, 1) for s in sizes]
+            if latencies:
+                out["pick_panel_ms_median"] = statistics.median(latencies)
+                out["pick_panel_ms_max"] = max(latencies)
+            out["kernel_rss_gb"] = _kernel_rss(lab, name)
+            out["requests_outside_127.0.0.1"] = outside
+            page.screenshot(path=str(workdir / "bench_viewer.png"))
+            out["screenshot"] = str(workdir / "bench_viewer.png")
+            browser.close()
+    finally:
+        lab.stop()
+    return out
+
+
+def bench_sizes(notebooks: list[str], data_home: Path) -> dict:
+    """Execute notebooks headless with and without widget state; sizes of the saved files."""
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    os.environ["B2M_DATA"] = str(data_home)
+    os.environ.pop("MPLBACKEND", None)
+    out = {}
+    for stem in notebooks:
+        path = ROOT / "notebooks" / f"{stem}.ipynb"
+        for store in (True, False):
+            nb = nbformat.read(path, as_version=4)
+            t0 = time.monotonic()
+            NotebookClient(
+                nb,
+                timeout=1800,
+                kernel_name="python3",
+                store_widget_state=store,
+                resources={"metadata": {"path": str(path.parent)}},
+            ).execute()
+            key = f"{stem} ({'with' if store else 'without'} widget state)"
+            out[key] = {
+                "mb": len(nbformat.writes(nb).encode()) / 1e6,
+                "s": round(time.monotonic() - t0, 1),
+            }
+            print(key, out[key], flush=True)
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-home", type=Path, default=None, help="default: $B2M_DATA")
+    parser.add_argument("--selections", type=int, default=8)
+    parser.add_argument("--picks", type=int, default=4)
+    parser.add_argument("--sizes", nargs="*", default=None, metavar="NOTEBOOK")
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args(argv)
+    from b2m.config import get_data_home
+
+    home = get_data_home(args.data_home)
+    results: dict = {}
+    if not args.no_browser:
+        results["explorer"] = bench_explorer(home, args.selections, args.picks)
+        print(json.dumps(results["explorer"], indent=1), flush=True)
+    if args.sizes is not None:
+        results["executed_notebooks"] = bench_sizes(args.sizes or ["00_quickstart"], home)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

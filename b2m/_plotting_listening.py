@@ -54,7 +54,10 @@ def plot_listening_scores(results, *, confidence_level: float = 0.95, ax=None):
     answered = frame["n"].to_numpy() > 0
     shown = np.where(answered, acc, 0.0)
     err = np.vstack(
-        [np.where(answered, acc - frame["ci_low"], 0), np.where(answered, frame["ci_high"] - acc, 0)]
+        [
+            np.where(answered, acc - frame["ci_low"], 0),
+            np.where(answered, frame["ci_high"] - acc, 0),
+        ]
     )
     ax.barh(y, shown, color="#4c72b0", xerr=err, capsize=3, height=0.6)
     ax.axvline(0.5, color="0.4", linestyle="--", linewidth=1, label="chance (0.5)")

@@ -50,22 +50,28 @@ def correlation_matrix(a, b) -> np.ndarray:
     return _unit_centred_rows(a) @ _unit_centred_rows(b).T
 
 
-def identification_accuracy(decoded, true) -> np.ndarray:
+def identification_accuracy(decoded, true, target_index=None) -> np.ndarray:
     """Per-clip identification accuracy (Brain2Music; chance 0.5 without ties).
 
-    For test clip ``i``, the share of the other clips ``j`` whose true embedding correlates
-    less with the decoded embedding ``decoded[i]`` than the true embedding ``true[i]`` does.
+    For query ``i``, the share of the candidate clips ``j`` other than its target whose true
+    embedding correlates less with ``decoded[i]`` than the target's true embedding does. By
+    default query ``i``'s target is ``true[i]`` (a decoded test clip among the test clips);
+    with ``target_index`` any number of queries (reconstructions, repeated draws) are scored
+    among the candidates ``true``.
 
     Parameters
     ----------
-    decoded : array of shape (n_clips, n_dims)
-        Decoded (predicted) embeddings.
+    decoded : array of shape (n_queries, n_dims)
+        Decoded (predicted) embeddings, or embeddings of reconstructions.
     true : array of shape (n_clips, n_dims)
-        Embeddings of the clips actually heard, same order.
+        Embeddings of the candidate clips (the clips actually heard); without
+        ``target_index``, in the same order as ``decoded`` and ``n_queries == n_clips``.
+    target_index : array of int of shape (n_queries,), optional
+        Row of ``true`` that each query should identify; default ``arange(n_clips)``.
 
     Returns
     -------
-    ndarray of shape (n_clips,)
+    ndarray of shape (n_queries,)
 
     See Also
     --------
@@ -73,16 +79,33 @@ def identification_accuracy(decoded, true) -> np.ndarray:
     """
     decoded = check_array(decoded, "decoded", ndim=2)
     true = check_array(true, "true", ndim=2)
-    if decoded.shape != true.shape:
-        raise ValueError(
-            f"decoded and true must have the same shape; received {decoded.shape} and {true.shape}."
-        )
     if len(true) < 2:
         raise ValueError(f"identification needs at least 2 clips; received {len(true)}.")
+    if target_index is None:
+        if decoded.shape != true.shape:
+            raise ValueError(
+                f"decoded and true must have the same shape; received {decoded.shape} and "
+                f"{true.shape}."
+            )
+        target = np.arange(len(true))
+    else:
+        target = np.asarray(target_index)
+        if (
+            target.shape != (len(decoded),)
+            or target.dtype.kind not in "iu"
+            or (target < 0).any()
+            or (target >= len(true)).any()
+        ):
+            raise ValueError(
+                f"target_index must be {len(decoded)} integers in [0, {len(true)}); received "
+                f"{np.asarray(target_index)!r}."
+            )
     corr = correlation_matrix(decoded, true)
-    own = np.diag(corr)[:, None]
-    others = ~np.eye(len(corr), dtype=bool)
-    return ((corr < own) & others).sum(1) / (len(corr) - 1)
+    rows = np.arange(len(decoded))
+    own = corr[rows, target][:, None]
+    others = np.ones_like(corr, dtype=bool)
+    others[rows, target] = False
+    return ((corr < own) & others).sum(1) / (len(true) - 1)
 
 
 def identification_chance(true, *, per_clip: bool = False):

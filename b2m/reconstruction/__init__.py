@@ -39,7 +39,6 @@ from b2m.reconstruction._distribution import (
 from b2m.reconstruction._evaluate import (
     ReconstructionEvaluation,
     evaluate_reconstructions,
-    identification_against,
 )
 from b2m.reconstruction._listening import ListeningTest, ListeningTrial
 from b2m.reconstruction._listening_merge import ListeningResults, merge_listening_results
@@ -77,7 +76,6 @@ __all__ = [
     "evaluate_reconstructions",
     "frechet_distance",
     "gaussian_frechet",
-    "identification_against",
     "local_frechet",
     "make_reconstructor",
     "merge_listening_results",

@@ -22,53 +22,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from b2m.models import identification_accuracy
 from b2m.reconstruction._base import Reconstruction
 from b2m.reconstruction._distribution import DistributionMetrics
 from b2m.reconstruction._readout import unit_rows
 
-__all__ = ["ReconstructionEvaluation", "evaluate_reconstructions", "identification_against"]
+__all__ = ["ReconstructionEvaluation", "evaluate_reconstructions"]
 
 DECODED = "decoded"
 CHANCE = "random training clip"
 #: The k of the top-k identification columns (``top1``, ``top5``, ``top10``).
 TOP_K = (1, 5, 10)
-
-
-def identification_against(embeddings, stimuli, target_index) -> np.ndarray:
-    """Identification accuracy of embeddings among a set of stimuli (Brain2Music; chance 0.5).
-
-    Parameters
-    ----------
-    embeddings : array of shape (n, d)
-        Embeddings of reconstructions (or decoded embeddings).
-    stimuli : array of shape (n_stimuli, d)
-        Embeddings of the candidate stimuli (the test clips), ``n_stimuli >= 2``.
-    target_index : array of int of shape (n,)
-        Row of ``stimuli`` that each embedding should identify.
-
-    Returns
-    -------
-    ndarray of shape (n,)
-        For row ``i``: the share of stimuli ``j != target_index[i]`` whose correlation with
-        ``embeddings[i]`` is lower than the target's. Equals
-        :func:`b2m.models.identification_accuracy` when ``target_index`` is ``arange(n)``.
-    """
-    from b2m._utils._validation import check_array
-    from b2m.models import correlation_matrix
-
-    x = check_array(embeddings, "embeddings", ndim=2)
-    s = check_array(stimuli, "stimuli", ndim=2, min_samples=2)
-    t = np.asarray(target_index)
-    if t.shape != (len(x),) or t.dtype.kind not in "iu" or (t < 0).any() or (t >= len(s)).any():
-        raise ValueError(
-            f"target_index must be {len(x)} integers in [0, {len(s)}); received "
-            f"{np.asarray(target_index)!r}."
-        )
-    corr = correlation_matrix(x, s)
-    own = corr[np.arange(len(x)), t][:, None]
-    others = np.ones_like(corr, dtype=bool)
-    others[np.arange(len(x)), t] = False
-    return ((corr < own) & others).sum(1) / (len(s) - 1)
 
 
 @dataclass
@@ -339,7 +303,7 @@ def evaluate_reconstructions(
     def score(backend, kind, emb, targets, ranks, labels, libraries=None):
         libraries = libraries or [None] * len(targets)
         t = np.array([test_pos[c] for c in targets])
-        ident = identification_against(z(emb), z(stimuli), t)
+        ident = identification_accuracy(z(emb), z(stimuli), t)
         predicted = clf.predict(unit_rows(z(emb)))
         extra = dist.score(backend, z(emb), t)
         for i in range(len(t)):
@@ -384,7 +348,7 @@ def evaluate_reconstructions(
         rng = np.random.default_rng(seed)
         draws = rng.integers(len(train_rows), size=(int(n_chance), len(targets)))
         t = np.array([test_pos[c] for c in targets])
-        ident = np.mean([identification_against(z(train[d]), z(stimuli), t) for d in draws], 0)
+        ident = np.mean([identification_accuracy(z(train[d]), z(stimuli), t) for d in draws], 0)
         agree = np.mean([genres[train_rows][d] == test_genres[t] for d in draws], 0)
         extra = dist.score_reference(CHANCE, [z(train[d]) for d in draws], t)
         for i, c in enumerate(targets):

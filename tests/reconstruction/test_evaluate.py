@@ -11,7 +11,6 @@ from b2m.models import identification_accuracy
 from b2m.reconstruction import (
     Reconstruction,
     evaluate_reconstructions,
-    identification_against,
     reconstruct_study,
 )
 
@@ -23,12 +22,12 @@ def test_identification_by_hand():
     # r0 is stimulus 0 itself; r1 is closer to stimulus 2 than to its target 1; r2 lies between
     # its target 2 and stimulus 0 and is closer to 2.
     recs = np.array([[1.0, 0.0, 0.0], [0.0, 0.2, 1.0], [0.8, 0.0, 1.0]])
-    acc = identification_against(recs, stimuli, np.array([0, 1, 2]))
+    acc = identification_accuracy(recs, stimuli, np.array([0, 1, 2]))
     np.testing.assert_allclose(acc, [1.0, 0.5, 1.0])
     # r1 against target 2 instead: beats both other stimuli
-    assert identification_against(recs[1:2], stimuli, np.array([2]))[0] == 1.0
+    assert identification_accuracy(recs[1:2], stimuli, np.array([2]))[0] == 1.0
     # the worst case: the target is the least correlated
-    assert identification_against(recs[1:2], stimuli, np.array([0]))[0] == 0.0
+    assert identification_accuracy(recs[1:2], stimuli, np.array([0]))[0] == 0.0
 
 
 def test_identification_matches_brain2music_definition():
@@ -36,18 +35,18 @@ def test_identification_matches_brain2music_definition():
     true = rng.normal(size=(30, 8))
     decoded = true + rng.normal(size=true.shape)
     np.testing.assert_allclose(
-        identification_against(decoded, true, np.arange(30)), identification_accuracy(decoded, true)
+        identification_accuracy(decoded, true, np.arange(30)), identification_accuracy(decoded, true)
     )
-    np.testing.assert_allclose(identification_against(true, true, np.arange(30)), 1.0)
+    np.testing.assert_allclose(identification_accuracy(true, true, np.arange(30)), 1.0)
     # random reconstructions sit around chance
     random = rng.normal(size=(2000, 8))
-    acc = identification_against(random, true, rng.integers(30, size=2000))
+    acc = identification_accuracy(random, true, rng.integers(30, size=2000))
     assert abs(acc.mean() - 0.5) < 0.03
 
 
 def test_identification_bad_target_index():
     with pytest.raises(ValueError, match=r"target_index must be 2 integers in \[0, 3\)"):
-        identification_against(np.ones((2, 3)), np.eye(3), np.array([0, 3]))
+        identification_accuracy(np.ones((2, 3)), np.eye(3), np.array([0, 3]))
 
 
 # -- on the simulated study -------------------------------------------------------------------

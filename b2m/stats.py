@@ -14,12 +14,15 @@ import pandas as pd
 from b2m._utils._validation import check_array
 
 __all__ = [
+    "PERMUTATION_TOL",
     "NoiseCeiling",
     "PermutationResult",
+    "PooledNull",
     "fdr_bh",
     "noise_ceiling",
     "normalised_r",
     "permutation_test_correlation",
+    "pooled_pvalues",
     "r2_score_columns",
     "split_half_reliability",
 ]
@@ -165,13 +168,88 @@ def _standardise(x: np.ndarray) -> np.ndarray:
     return x / np.where(norm > 0, norm, 1.0)
 
 
-_N_BINS = 2**15  # pooled-null histogram over r in [-1, 1]
+#: How close a permuted statistic must come to the observed one to count as reaching it.
+#: Correlations and studentised statistics are computed in float32 (relative rounding
+#: ~1e-7 at unit scale): an identity permutation must count as reaching its own value.
+PERMUTATION_TOL = 1e-5
 
 
-def _bin(r: np.ndarray) -> np.ndarray:
-    """Histogram bin of correlations (clipped to [-1, 1])."""
-    idx = np.floor((np.clip(r, -1.0, 1.0) + 1.0) * (_N_BINS / 2)).astype(np.int64)
-    return np.minimum(idx, _N_BINS - 1)
+class PooledNull:
+    """Exact counts of a null pooled over targets, accumulated batch by batch.
+
+    With 1000 permutations a per-target p-value cannot go below 1/1001, too coarse for FDR
+    over 20,484 vertices; when the statistic has the same null distribution at every target
+    (a correlation of permuted clips, a studentised gain) the permutations of all tested
+    targets form one null sample of ``n_permutations × n_tested`` values. Untested targets
+    — a constant response, whose statistic is 0 under every permutation — are left out of
+    the pool: their point mass at 0 would narrow it and inflate the false-positive rate of
+    every other target.
+
+    Memory is that of the targets and one batch: each batch is sorted, the thresholds
+    ``statistic − PERMUTATION_TOL`` are located in it, and it is dropped.
+
+    Parameters
+    ----------
+    statistic : array of shape (n_targets,)
+        Observed statistics; NaN marks an untested target.
+    tested : array of bool, shape (n_targets,), optional
+        Targets to test and pool (default: those with a finite statistic).
+
+    Examples
+    --------
+    >>> pool = PooledNull(np.array([2.0, 0.0]))
+    >>> pool.add(np.array([[1.0, -1.0], [3.0, 0.5]]))
+    >>> pool.pvalues()
+    array([0.4, 0.8])
+    """
+
+    def __init__(self, statistic, tested=None):
+        stat = check_array(statistic, "statistic", ndim=1, allow_nan=True)
+        finite = np.isfinite(stat)
+        if tested is None:
+            tested = finite
+        else:
+            tested = check_array(tested, "tested", shape=stat.shape, dtype=bool) & finite
+        self.tested = tested
+        self._threshold = stat[tested].astype(np.float64) - PERMUTATION_TOL
+        self._exceed = np.zeros(self._threshold.size, np.int64)
+        self.size = 0
+
+    def add(self, null) -> None:
+        """Count a batch of null statistics of shape (n_permutations, n_targets)."""
+        null = check_array(null, "null", ndim=2, shape=(None, self.tested.size))
+        values = np.sort(null[:, self.tested], axis=None).astype(np.float64)
+        self._exceed += values.size - np.searchsorted(values, self._threshold, side="left")
+        self.size += values.size
+
+    def pvalues(self) -> np.ndarray:
+        """``(1 + #{pooled null ≥ statistic − tol}) / (1 + pool size)``; NaN where untested."""
+        out = np.full(self.tested.shape, np.nan)
+        out[self.tested] = (1.0 + self._exceed) / (1.0 + self.size)
+        return out
+
+
+def pooled_pvalues(statistic, null, *, tested=None) -> np.ndarray:
+    """One-sided p-values against a null pooled over targets (see :class:`PooledNull`).
+
+    Parameters
+    ----------
+    statistic : array of shape (n_targets,)
+        NaN marks an untested target.
+    null : array of shape (n_permutations, n_targets)
+    tested : array of bool, shape (n_targets,), optional
+        Targets to test and pool (default: those with a finite statistic). E.g.
+        :attr:`PermutationResult.tested`.
+
+    Returns
+    -------
+    ndarray of shape (n_targets,)
+        ``(1 + #{pooled null ≥ statistic − PERMUTATION_TOL}) / (1 + n_permutations ×
+        n_tested)``; NaN for untested targets.
+    """
+    pool = PooledNull(statistic, tested)
+    pool.add(null)
+    return pool.pvalues()
 
 
 def _permutations(rng, n_perm: int, codes: np.ndarray | None, n: int) -> np.ndarray:
@@ -268,9 +346,8 @@ def permutation_test_correlation(
     s1 = np.zeros(n_targets)
     s2 = np.zeros(n_targets)
     null_max = np.empty(n_permutations)
-    hist = np.zeros(_N_BINS, np.int64)
+    pool = PooledNull(np.where(tested, r, np.nan))
     null = np.empty((n_permutations, n_targets), np.float32) if keep_null else None
-    tol = 1e-5  # float32 rounding: an identity permutation must count as reaching r
     for start in range(0, n_permutations, batch_size):
         stop = min(start + batch_size, n_permutations)
         perm = _permutations(rng, stop - start, codes, n)
@@ -279,22 +356,20 @@ def permutation_test_correlation(
             c1 = min(c0 + chunk_size, n_targets)
             gathered = zp[perm, c0:c1]  # (batch, n, chunk): P @ z_pred, rows gathered
             batch[:, c0:c1] = np.einsum("bnt,nt->bt", gathered, zo[:, c0:c1])
-        exceed += (batch >= r[None, :] - tol).sum(0)
+        exceed += (batch >= r[None, :] - PERMUTATION_TOL).sum(0)
         s1 += batch.sum(0, dtype=np.float64)
         s2 += np.square(batch, dtype=np.float64).sum(0)
         kept = batch if pooled_cols is None else batch[:, pooled_cols]
         null_max[start:stop] = kept.max(1) if kept.shape[1] else np.nan
-        hist += np.bincount(_bin(kept.ravel()), minlength=_N_BINS)
+        pool.add(batch)
         if keep_null:
             null[start:stop] = batch
     mean = s1 / n_permutations
     sd = np.sqrt(np.maximum(s2 / n_permutations - mean**2, 0.0))
-    at_or_above = np.cumsum(hist[::-1])[::-1]  # null values in bin k or higher
-    pooled = (1.0 + at_or_above[_bin(r - tol)]) / (1.0 + hist.sum())
     return PermutationResult(
         r=r,
         pvalues=np.where(tested, (1.0 + exceed) / (1.0 + n_permutations), np.nan),
-        pvalues_pooled=np.where(tested, pooled, np.nan),
+        pvalues_pooled=pool.pvalues(),
         n_permutations=int(n_permutations),
         null_mean=mean,
         null_sd=sd,

@@ -35,7 +35,7 @@ def one_test_per_model(
     predictions, observed, *, n_permutations=1000, seed=0, regions=None, **_
 ) -> dict:
     """The baseline: the permutation step of ``partition_encoding`` before batching."""
-    from b2m.analysis._partition import pooled_pvalues
+    from b2m.stats import pooled_pvalues
     from b2m.stats import permutation_test_correlation
 
     out = {k: [] for k in ("r", "pvalues", "tested", "region_r", "region_pvalues")}

@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 
 from b2m.stats import (
+    PERMUTATION_TOL,
     NoiseCeiling,
+    PooledNull,
     fdr_bh,
     noise_ceiling,
     normalised_r,
     permutation_test_correlation,
+    pooled_pvalues,
     r2_score_columns,
     split_half_reliability,
 )
@@ -93,12 +96,15 @@ def test_permutation_pvalues_follow_the_formula():
         predicted, observed, n_permutations=200, seed=3, keep_null=True, batch_size=64
     )
     assert res.null.shape == (200, 20)
-    expected = (1 + (res.null >= res.r - 1e-5).sum(0)) / 201
+    expected = (1 + (res.null >= res.r - PERMUTATION_TOL).sum(0)) / 201
     np.testing.assert_allclose(res.pvalues, expected)
     np.testing.assert_allclose(res.null_max, res.null.max(1), atol=1e-6)
     np.testing.assert_allclose(res.null_mean, res.null.mean(0), atol=1e-6)
-    pooled = (1 + (res.null.ravel()[None, :] >= res.r[:, None] - 1e-4).sum(1)) / (1 + 200 * 20)
-    np.testing.assert_allclose(res.pvalues_pooled, pooled, rtol=0.02, atol=1e-4)
+    # the pooled p-values are exact: the same count over every target's null
+    pooled = (1 + (res.null.ravel()[None, :] >= res.r[:, None] - PERMUTATION_TOL).sum(1)) / (
+        1 + 200 * 20
+    )
+    np.testing.assert_allclose(res.pvalues_pooled, pooled, rtol=1e-12)
     assert set(res.to_frame().columns) >= {"r", "p", "p_pooled"}
     assert res.pvalues_fwer.shape == (20,)
 
@@ -310,3 +316,65 @@ def test_r2_score_columns_matches_definition():
     assert np.isnan(constant).all()
     with pytest.raises(ValueError, match="same shape"):
         r2_score_columns(np.zeros((5, 2)), np.zeros((5, 3)))
+
+
+# -- the pooled null (every permutation test that pools over targets uses it) -------------
+
+
+def test_pooled_pvalues_are_uniform_under_the_null():
+    rng = np.random.default_rng(3)
+    null = rng.standard_normal((500, 300))
+    p = pooled_pvalues(rng.standard_normal(300), null)
+    assert 0.4 < p.mean() < 0.6 and p.min() > 0
+    assert pooled_pvalues(np.array([10.0]), null[:, :1])[0] == pytest.approx(1 / 501)
+    with pytest.raises(ValueError, match="null"):
+        pooled_pvalues(np.zeros(3), null)
+
+
+def test_pooled_pvalues_leave_untested_targets_out():
+    rng = np.random.default_rng(6)
+    null = rng.standard_normal((200, 400)).astype(np.float32)
+    null[:, 200:] = 0.0  # targets whose statistic is 0 under every permutation (constant)
+    stat = rng.standard_normal(400)
+    tested = np.arange(400) < 200
+    p = pooled_pvalues(stat, null, tested=tested)
+    assert np.isnan(p[~tested]).all()
+    np.testing.assert_allclose(p[tested], pooled_pvalues(stat[:200], null[:, :200]))
+    assert np.isnan(pooled_pvalues(np.array([np.nan, 1.0]), null[:, :2]))[0]
+    with pytest.raises(ValueError, match="tested"):
+        pooled_pvalues(stat, null, tested=tested[:3])
+
+
+def _brute_force_pooled(stat, null, tested):
+    """(1 + #{pooled ≥ statistic − tol}) / (1 + size), every pair compared."""
+    pooled = null[:, tested].astype(np.float64).ravel()
+    thr = stat[tested].astype(np.float64) - PERMUTATION_TOL
+    out = np.full(stat.shape, np.nan)
+    out[tested] = (1.0 + (pooled[None, :] >= thr[:, None]).sum(1)) / (1.0 + pooled.size)
+    return out
+
+
+def test_pooled_pvalues_equal_a_brute_force_count():
+    rng = np.random.default_rng(11)
+    null = rng.standard_normal((50, 40)).astype(np.float32)
+    stat = rng.standard_normal(40)
+    stat[3] = null[7, 5]  # a tie with a pooled value counts as reaching it
+    tested = rng.random(40) < 0.8
+    np.testing.assert_array_equal(
+        pooled_pvalues(stat, null, tested=tested), _brute_force_pooled(stat, null, tested)
+    )
+
+
+def test_pooled_null_in_batches_equals_all_at_once():
+    rng = np.random.default_rng(12)
+    null = rng.standard_normal((90, 25)).astype(np.float32)
+    stat = rng.standard_normal(25)
+    stat[[2, 9]] = stat[4]  # equal statistics share one count
+    pool = PooledNull(stat)
+    for start in range(0, 90, 40):
+        pool.add(null[start : start + 40])
+    assert pool.size == 90 * 25
+    np.testing.assert_array_equal(pool.pvalues(), pooled_pvalues(stat, null))
+    assert pool.pvalues()[2] == pool.pvalues()[4]
+    with pytest.raises(ValueError, match="null"):
+        pool.add(null[:, :3])

@@ -21,7 +21,6 @@ from b2m.analysis._embeddings import (
 from b2m.analysis._encoding import EncodingResult, encode_study
 from b2m.analysis._partition import (
     dice_coefficient,
-    pooled_pvalues,
     sign_flip_test,
     variance_partition,
 )
@@ -64,7 +63,6 @@ __all__ = [
     "neighbour_overlap",
     "partition_encoding",
     "planted_recovery",
-    "pooled_pvalues",
     "rank_by_text",
     "select_voxels",
     "sign_flip_test",

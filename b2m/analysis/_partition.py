@@ -4,8 +4,8 @@ Generic, array-level tools behind :func:`b2m.analysis.compare_text_music`: the s
 split of the variance two feature spaces explain (Lescroart et al. 2015; de Heer et al. 2017)
 with a correction of negative estimates, the Dice overlap of two maps, a sign-flip test of
 the gain of one model over another, a permutation test of the correlation of several models'
-predictions with one pass of shared permutations, and p-values against a null pooled over
-targets.
+predictions with one pass of shared permutations (p-values against a null pooled over
+targets: :func:`b2m.stats.pooled_pvalues`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,18 @@ import itertools
 import numpy as np
 
 from b2m._utils._validation import check_array, check_choice
+from b2m.stats import (
+    PERMUTATION_TOL,
+    _constant_columns,
+    _permutations,
+    _standardise,
+    pooled_pvalues,
+)
 
 __all__ = [
     "CORRECTIONS",
     "correlation_permutation_test",
     "dice_coefficient",
-    "pooled_pvalues",
     "sign_flip_test",
     "variance_partition",
 ]
@@ -183,48 +189,6 @@ def sign_flip_test(
     return gain, pvalues, region_gain, (1.0 + region_exceed) / (1.0 + n_permutations)
 
 
-def pooled_pvalues(statistic, null, *, tested=None) -> np.ndarray:
-    """One-sided p-values against a null pooled over targets.
-
-    With 1000 permutations a per-target p-value cannot go below 1/1001, too coarse for FDR
-    over 20,484 vertices; when the statistic has the same null distribution at every target
-    (a correlation of permuted clips, a studentised gain) the permutations of all targets
-    form one null sample of ``n_permutations × n_tested`` values. Untested targets — a
-    constant response, whose statistic is 0 under every permutation — are left out of the
-    pool: their point mass at 0 would narrow it and inflate the false-positive rate of
-    every other target.
-
-    Parameters
-    ----------
-    statistic : array of shape (n_targets,)
-        NaN marks an untested target.
-    null : array of shape (n_permutations, n_targets)
-    tested : array of bool, shape (n_targets,), optional
-        Targets to test and pool (default: those with a finite statistic). E.g.
-        :attr:`b2m.stats.PermutationResult.tested`.
-
-    Returns
-    -------
-    ndarray of shape (n_targets,)
-        ``(1 + #{pooled null ≥ statistic}) / (1 + n_permutations × n_tested)``; NaN for
-        untested targets.
-    """
-    stat = check_array(statistic, "statistic", ndim=1, allow_nan=True)
-    null = check_array(null, "null", ndim=2, shape=(None, stat.size), dtype=np.float32)
-    finite = np.isfinite(stat)
-    if tested is None:
-        tested = finite
-    else:
-        tested = check_array(tested, "tested", shape=stat.shape, dtype=bool) & finite
-    out = np.full(stat.shape, np.nan)
-    if not tested.any():
-        return out
-    pooled = np.sort(null[:, tested], axis=None)
-    below = np.searchsorted(pooled, stat[tested].astype(np.float32) - np.float32(1e-6), "left")
-    out[tested] = (1.0 + pooled.size - below) / (1.0 + pooled.size)
-    return out
-
-
 def correlation_permutation_test(
     predictions,
     observed,
@@ -240,7 +204,7 @@ def correlation_permutation_test(
     The test of :func:`b2m.stats.permutation_test_correlation` (rows — whole clips —
     permuted, the same permutation for every target; the same permutations for the same
     ``seed``) with p-values against the null pooled over tested targets
-    (:func:`pooled_pvalues`) and, with ``regions``, region-mean r against the same
+    (:func:`b2m.stats.pooled_pvalues`) and, with ``regions``, region-mean r against the same
     permutations — for ``k`` predictions at once. The observed responses are gathered in
     permuted order once per permutation and block of targets and contracted with every
     prediction (``Σ_n ẑ[π(n)] z[n] = Σ_m ẑ[m] z[π⁻¹(m)]``), in blocks small enough to stay
@@ -271,8 +235,6 @@ def correlation_permutation_test(
         ``"region_pvalues"``: shape (k, n_regions), ``(1 + #{null ≥ r}) / (1 +
         n_permutations)``, or None without ``regions``.
     """
-    from b2m.stats import _constant_columns, _permutations, _standardise
-
     obs = check_array(observed, "observed", ndim=2, min_samples=3)
     if isinstance(predictions, np.ndarray) and predictions.ndim == 2:
         raise TypeError("predictions must be a sequence of 2-D arrays; received one 2-D array.")
@@ -333,7 +295,9 @@ def correlation_permutation_test(
     if w is not None:
         region_r = r @ w
         w32 = w.astype(np.float32)
-        exceed = np.stack([(null[j] @ w32 >= region_r[j] - 1e-6).sum(0) for j in range(len(r))])
+        exceed = np.stack(
+            [(null[j] @ w32 >= region_r[j] - PERMUTATION_TOL).sum(0) for j in range(len(r))]
+        )
         out["region_r"] = region_r
         out["region_pvalues"] = (1.0 + exceed) / (1.0 + n_permutations)
     return out

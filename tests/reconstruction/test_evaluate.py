@@ -35,7 +35,8 @@ def test_identification_matches_brain2music_definition():
     true = rng.normal(size=(30, 8))
     decoded = true + rng.normal(size=true.shape)
     np.testing.assert_allclose(
-        identification_accuracy(decoded, true, np.arange(30)), identification_accuracy(decoded, true)
+        identification_accuracy(decoded, true, np.arange(30)),
+        identification_accuracy(decoded, true),
     )
     np.testing.assert_allclose(identification_accuracy(true, true, np.arange(30)), 1.0)
     # random reconstructions sit around chance

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from b2m._utils._validation import check_array
+from b2m.models import unit_rows
 from b2m_widgets.retrieval import check_neighbours
 
 __all__ = [
@@ -228,8 +229,7 @@ def cosine_neighbours(
         Best first, each ``{"index", "clip_id", "genre", "score"}`` (score: cosine similarity).
     """
     x = check_array(embeddings, "embeddings", ndim=2)
-    norms = np.linalg.norm(x, axis=1)
-    unit = x / np.where(norms > 0, norms, 1.0)[:, None]
+    unit = unit_rows(x)
     scores = unit @ unit[index]
     scores[index] = -np.inf
     order = np.argsort(-scores, kind="stable")[: min(k, len(x) - 1)]

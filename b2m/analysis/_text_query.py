@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from b2m._utils._validation import check_array
+from b2m.models import unit_rows
 
 __all__ = [
     "TagQuery",
@@ -82,13 +83,7 @@ class TagQuery:
 def _tag_vectors(tag_names: tuple[str, ...], text_space: str) -> np.ndarray:
     from b2m.features import get_feature_space
 
-    return _unit(get_feature_space(text_space).embed_text(list(tag_names)))
-
-
-def _unit(x) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    norm = np.linalg.norm(x, axis=-1, keepdims=True)
-    return x / np.where(norm > 0, norm, 1.0)
+    return unit_rows(np.asarray(get_feature_space(text_space).embed_text(list(tag_names)), float))
 
 
 def text_to_tags(
@@ -131,7 +126,7 @@ def text_to_tags(
     phrases = [p for p in _SPLIT.split(text.strip()) if p and p.strip()] or [text.strip()]
     from b2m.features import get_feature_space
 
-    phrase_vectors = _unit(get_feature_space(text_space).embed_text(phrases))
+    phrase_vectors = unit_rows(np.asarray(get_feature_space(text_space).embed_text(phrases), float))
     similarity = (phrase_vectors @ _tag_vectors(names, text_space).T).max(0)
     matched = similarity >= float(min_similarity)
     if not matched.any():

@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 
+from b2m._utils._arrays import unit_rows
 from b2m._utils._progress import progress
 from b2m.features._base import check_texts
 from b2m.features._hf import (
@@ -42,11 +43,6 @@ def _load_clap(path: str, fingerprint: str, device: str):
 def _pooled(out):
     """The embedding from get_*_features: an output object in transformers 5, a tensor before."""
     return getattr(out, "pooler_output", out)
-
-
-def _unit(x: np.ndarray) -> np.ndarray:
-    norm = np.linalg.norm(x, axis=-1, keepdims=True)
-    return x / np.maximum(norm, 1e-12)
 
 
 class ClapFeatures(WindowedAudioSpace):
@@ -171,7 +167,7 @@ class ClapFeatures(WindowedAudioSpace):
                 input_features=feats["input_features"].to(self.device, torch.float32),
                 is_longer=is_longer.to(self.device),
             )
-        return list(_unit(_pooled(out).double().cpu().numpy()))
+        return list(unit_rows(_pooled(out).double().cpu().numpy()))
 
     def embed_audio_windows(self, waveforms, sr: int) -> list[np.ndarray]:
         """Unit-length CLAP embeddings of every window of every clip.
@@ -216,7 +212,7 @@ class ClapFeatures(WindowedAudioSpace):
         per_clip = self._map_windows(waveforms, sr, desc="CLAP audio windows")
         reduce = np.mean if self.params["pooling"] == "mean" else np.max
         pooled = np.stack([reduce(np.stack(w), axis=0) for w in per_clip])
-        return _unit(pooled).astype(np.float32)
+        return unit_rows(pooled).astype(np.float32)
 
     def embed_text(self, texts) -> np.ndarray:
         """Embed texts (captions) into the same space as the audio.
@@ -257,7 +253,7 @@ class ClapFeatures(WindowedAudioSpace):
                     )
                 )
             out[start : start + len(batch)] = emb.double().cpu().numpy()
-        return _unit(out).astype(np.float32)
+        return unit_rows(out).astype(np.float32)
 
 
 class ClapTextFeatures(ClapFeatures):

@@ -1,5 +1,6 @@
 """Models: the ridge engine, decoding and encoding estimators, identification, retrieval."""
 
+from b2m._utils._arrays import unit_rows
 from b2m.models._estimators import Decoder, Encoder, pearson_columns
 from b2m.models._identification import (
     IdentificationResult,
@@ -30,4 +31,5 @@ __all__ = [
     "run_folds",
     "thin_svd",
     "top_k_accuracy",
+    "unit_rows",
 ]

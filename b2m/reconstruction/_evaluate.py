@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from b2m.models import identification_accuracy
+from b2m.models import identification_accuracy, unit_rows
 from b2m.reconstruction._base import Reconstruction
 from b2m.reconstruction._distribution import DistributionMetrics
-from b2m.reconstruction._readout import unit_rows
 
 __all__ = ["ReconstructionEvaluation", "evaluate_reconstructions"]
 

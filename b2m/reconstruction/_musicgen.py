@@ -16,8 +16,9 @@ import numpy as np
 
 from b2m._utils._progress import progress
 from b2m._utils._validation import check_array, check_choice
+from b2m.models import unit_rows
 from b2m.reconstruction._base import Reconstruction, Reconstructor
-from b2m.reconstruction._readout import AttributeReadout, unit_rows
+from b2m.reconstruction._readout import AttributeReadout
 
 __all__ = ["DEFAULT_MUSICGEN", "MusicGenReconstructor"]
 

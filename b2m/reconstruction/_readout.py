@@ -14,9 +14,10 @@ import json
 
 import numpy as np
 
+from b2m._utils._arrays import unit_rows
 from b2m._utils._validation import check_array
 
-__all__ = ["CONTINUOUS_ATTRIBUTES", "AttributeReadout", "study_attributes", "unit_rows"]
+__all__ = ["CONTINUOUS_ATTRIBUTES", "AttributeReadout", "study_attributes"]
 
 #: Numeric attributes of :func:`b2m.datasets._music.sample_clip_attributes` the readout predicts.
 CONTINUOUS_ATTRIBUTES = (
@@ -34,12 +35,6 @@ CONTINUOUS_ATTRIBUTES = (
     "arousal",
 )
 _CATEGORICAL = ("genre", "mode")
-
-
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    """Scale each row to unit L2 norm (zero rows stay zero), shape unchanged."""
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms > 0, norms, 1.0)
 
 
 def _majority(labels: np.ndarray):
@@ -84,7 +79,7 @@ class AttributeReadout:
     where the training clips never or always have it); the numeric attributes of
     :data:`CONTINUOUS_ATTRIBUTES`: ridge regressions with a strength per attribute chosen by
     leave-one-out CV. Inputs are standardised with the training statistics and scaled to
-    unit norm (:func:`unit_rows`).
+    unit norm (:func:`b2m.models.unit_rows`).
 
     Parameters
     ----------

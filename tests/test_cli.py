@@ -304,7 +304,7 @@ def test_music_library(music_dir, tmp_path, capsys):
         (["--excerpt", "1:3", "--whole"], "--excerpt and --whole exclude each other"),
         (["--chunk-size", "0"], "chunk_size must be a positive integer; received 0"),
         (["--sample-rate", "0"], "sample_rate must be a positive integer sampling rate"),
-        (["--space", "genre"], "space must embed audio; 'genre' is a label space"),
+        (["--space", "genre"], "space must embed audio; received 'genre', a label space"),
         (["--space", "nope"], "--space must be one of"),
         (["--scheduler", "not-an-address"], "scheduler must be None, 'local' or a Dask"),
         (

@@ -102,15 +102,9 @@ def add_study_options(parser, *, subject: bool = True) -> None:
 
 def check_space(name: str):
     """Build the feature space ``--space`` names; an unknown name is an error naming --space."""
-    from b2m.features import get_feature_space
+    from b2m.features import resolve_feature_space
 
-    try:
-        return get_feature_space(name)
-    except ValueError as exc:
-        message = str(exc)
-        if message.startswith("name must be"):
-            raise ValueError("--space" + message[len("name") :]) from None
-        raise ValueError(f"--space: {message}") from None
+    return resolve_feature_space(name, param="--space")
 
 
 def load_study_from_args(args, subject: str | None = None):

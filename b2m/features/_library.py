@@ -27,6 +27,7 @@ from b2m.features._library_chunks import (
     find_audio_files,
     reason,
 )
+from b2m.features._registry import resolve_feature_space
 
 __all__ = [
     "AUDIO_SUFFIXES",
@@ -36,23 +37,6 @@ __all__ = [
 ]
 
 _DASK_EXTRA = "pip install 'b2m-explorer[dask]'"
-
-
-def _resolve_space(space) -> FeatureSpace:
-    from b2m.features import get_feature_space
-
-    if isinstance(space, str):
-        space = get_feature_space(space)
-    if not isinstance(space, FeatureSpace):
-        raise TypeError(
-            f"space must be a feature-space name or a FeatureSpace; received {type(space).__name__}."
-        )
-    if space.modality != "audio":
-        raise ValueError(
-            f"space must embed audio; {space.name!r} is a {space.modality} space (it cannot "
-            "embed music files). Use an audio space such as 'acoustic'."
-        )
-    return space
 
 
 def _check_positive_int(value, name: str) -> int:
@@ -229,7 +213,7 @@ def embed_music_folder(
         )
     if isinstance(scheduler, str) and not scheduler.strip():
         raise ValueError("scheduler must be None, 'local' or a scheduler address; received ''.")
-    space = _resolve_space(space)
+    space = resolve_feature_space(space, modality="audio")
     root = Path(folder).expanduser()
     files = find_audio_files(root)
     if not files:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from b2m.features import resolve_feature_space
 from b2m.models import identification_accuracy, unit_rows
 from b2m.reconstruction._base import Reconstruction
 from b2m.reconstruction._distribution import DistributionMetrics
@@ -181,22 +182,6 @@ def _flatten(reconstructions) -> list[Reconstruction]:
     return flat
 
 
-def _space(feature_space):
-    from b2m.features import FeatureSpace, get_feature_space
-
-    fs = get_feature_space(feature_space) if isinstance(feature_space, str) else feature_space
-    if not isinstance(fs, FeatureSpace):
-        raise TypeError(
-            f"feature_space must be a name or a FeatureSpace; received {type(feature_space).__name__}."
-        )
-    if fs.modality != "audio":
-        raise ValueError(
-            f"feature_space must embed audio (reconstructions are audio); received {fs.name!r} "
-            f"(modality {fs.modality!r})."
-        )
-    return fs
-
-
 def _embed(recs: list[Reconstruction], fs, study, all_emb: np.ndarray) -> np.ndarray:
     """Embeddings of the reconstructions; the study's own clips reuse their cached rows."""
     out = np.empty((len(recs), all_emb.shape[1]))
@@ -268,7 +253,7 @@ def evaluate_reconstructions(
 
     from b2m.analysis import study_embeddings
 
-    fs = _space(feature_space)
+    fs = resolve_feature_space(feature_space, modality="audio", param="feature_space")
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         raise ValueError(f"top must be a positive integer; received {top!r}.")
     if isinstance(n_chance, bool) or not isinstance(n_chance, (int, np.integer)) or n_chance < 0:

@@ -195,8 +195,12 @@ def test_bad_excerpt(music_dir, excerpt):
         ({"chunk_size": 2.5}, ValueError, r"chunk_size must be a positive integer"),
         ({"sample_rate": -1}, ValueError, r"sample_rate must be a positive integer"),
         ({"connect_timeout": 0}, ValueError, r"connect_timeout must be a positive number"),
-        ({"space": "genre"}, ValueError, r"space must embed audio; 'genre' is a label space"),
-        ({"space": "nope"}, ValueError, r"name must be one of .*received 'nope'"),
+        (
+            {"space": "genre"},
+            ValueError,
+            r"space must embed audio; received 'genre', a label space",
+        ),
+        ({"space": "nope"}, ValueError, r"space must be one of .*received 'nope'"),
         ({"space": 3}, TypeError, r"space must be a feature-space name or a FeatureSpace"),
         ({"scheduler": 3}, TypeError, r"scheduler must be None, 'local', .*received int"),
         ({"scheduler": " "}, ValueError, r"scheduler must be None, 'local' or a scheduler"),
@@ -257,3 +261,17 @@ def test_missing_dask_names_the_extra(music_dir, monkeypatch):
         embed_music_folder(music_dir[0], scheduler="local", progressbar=False)
     with pytest.raises(TypeError, match=r"scheduler must be None, 'local', .*received object"):
         embed_music_folder(music_dir[0], scheduler=object(), progressbar=False)
+
+
+def test_resolve_feature_space_names_the_callers_parameter():
+    from b2m.features import AcousticFeatures, resolve_feature_space
+
+    space = AcousticFeatures()
+    assert resolve_feature_space(space, modality="audio") is space
+    assert resolve_feature_space("text-lsa", modality="text").name == "text-lsa"
+    with pytest.raises(
+        ValueError, match=r"--space must be one of \[.*'acoustic'.*\]; received 'x'"
+    ):
+        resolve_feature_space("x", param="--space")
+    with pytest.raises(ValueError, match=r"library must embed text; received 'acoustic'"):
+        resolve_feature_space("acoustic", modality="text", param="library")

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from b2m._utils._io import save_npz
-from b2m.datasets._responses import ClipResponses, ResponseWindow
+from b2m.datasets._responses import ClipResponses
 
 __all__ = [
     "LOADER_VERSION",
@@ -63,18 +62,8 @@ def save_cached(
     meta: dict,
 ) -> Path:
     """Write responses, the native-space mask (if any) and metadata atomically."""
-    window = responses.window
-    return save_npz(
+    return responses.save(
         path,
-        train=responses.train,
-        train_ids=responses.train_ids.astype(str),
-        train_runs=responses.train_runs,
-        test_repeats=responses.test_repeats,
-        test_ids=responses.test_ids.astype(str),
-        test_runs=responses.test_runs,
-        window=np.array(
-            [window.delay, np.nan if window.duration is None else window.duration], np.float64
-        ),
         mask=np.zeros((0, 0, 0), bool) if mask is None else mask.astype(bool),
         affine=np.full((4, 4), np.nan) if affine is None else affine,
         meta=np.array(json.dumps(meta)),
@@ -87,18 +76,7 @@ def load_cached(path: Path):
         return None
     try:
         with np.load(path, allow_pickle=False) as data:
-            delay, duration = data["window"].tolist()
-            responses = ClipResponses(
-                train=data["train"],
-                train_ids=data["train_ids"],
-                train_runs=data["train_runs"],
-                test_repeats=data["test_repeats"],
-                test_ids=data["test_ids"],
-                test_runs=data["test_runs"],
-                window=ResponseWindow(
-                    delay=delay, duration=None if np.isnan(duration) else duration
-                ),
-            )
+            responses = ClipResponses.from_arrays(data)
             mask = data["mask"] if data["mask"].size else None
             affine = None if np.isnan(data["affine"]).any() else data["affine"]
             meta = json.loads(str(data["meta"]))

@@ -13,11 +13,14 @@ peak latency of the BOLD response. Set ``delay=0`` for the literal reading.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from b2m._utils._io import save_npz
 from b2m._utils._validation import check_array
 from b2m.datasets._events import TR
 
@@ -131,6 +134,55 @@ class ClipResponses:
     def test(self) -> np.ndarray:
         """Test responses averaged over repeats, shape (n_test_clips, n_vertices)."""
         return self.test_repeats.mean(axis=0)
+
+    _KEYS = ("train", "train_ids", "train_runs", "test_repeats", "test_ids", "test_runs")
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays :meth:`save` writes: the six attributes and ``window`` (delay, duration
+        in s; NaN duration for the clip's own)."""
+        duration = np.nan if self.window.duration is None else self.window.duration
+        arrays = {key: getattr(self, key) for key in self._KEYS}
+        arrays["train_ids"] = np.asarray(self.train_ids).astype(str)
+        arrays["test_ids"] = np.asarray(self.test_ids).astype(str)
+        arrays["window"] = np.array([self.window.delay, duration], np.float64)
+        return arrays
+
+    def save(self, path: str | os.PathLike, **extra: np.ndarray) -> Path:
+        """Write the responses, and any ``extra`` arrays beside them, to an ``.npz`` atomically.
+
+        The one on-disk form of clip responses: the simulator and the ds003720 response cache
+        both write it (adding their own arrays) and read it with :meth:`from_arrays`.
+        """
+        clash = sorted(set(extra) & {*self._KEYS, "window"})
+        if clash:
+            raise ValueError(f"extra arrays must not reuse the responses' keys; received {clash}.")
+        return save_npz(path, **self.to_arrays(), **extra)
+
+    @classmethod
+    def from_arrays(cls, data) -> ClipResponses:
+        """Responses from a mapping of arrays (e.g. an open ``np.load`` of a :meth:`save` file).
+
+        Files of simulated studies built before the ``window`` key stored ``window_delay``
+        only; they are read too.
+        """
+        files = set(getattr(data, "files", data))
+        missing = [key for key in cls._KEYS if key not in files]
+        if missing or not ({"window", "window_delay"} & files):
+            raise KeyError(f"not a clip-responses file: missing {missing or ['window']}.")
+        if "window" in files:
+            delay, duration = (float(v) for v in data["window"])
+        else:
+            delay, duration = float(data["window_delay"]), np.nan
+        return cls(
+            **{key: data[key] for key in cls._KEYS},
+            window=ResponseWindow(delay=delay, duration=None if np.isnan(duration) else duration),
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ClipResponses:
+        """Read responses :meth:`save` wrote (extra arrays are ignored)."""
+        with np.load(path, allow_pickle=False) as data:
+            return cls.from_arrays(data)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per clip: split, clip id, run."""

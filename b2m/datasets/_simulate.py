@@ -251,15 +251,8 @@ def _build_subject(root: Path, subject: str, params: dict, show: bool) -> None:
             bold += 1e-3 * rng.standard_normal((N_VOLUMES, n_vertices), dtype=np.float32)
         runs.append((events, clean_run(bold)))
     responses = extract_clip_responses(runs, window=ResponseWindow())
-    save_npz(
+    responses.save(
         root / f"{subject}_responses.npz",
-        train=responses.train,
-        train_ids=responses.train_ids,
-        train_runs=responses.train_runs,
-        test_repeats=responses.test_repeats,
-        test_ids=responses.test_ids,
-        test_runs=responses.test_runs,
-        window_delay=np.float32(responses.window.delay),
         subject_gain=np.float32(subject_gain),
         noise_sd=noise_sd,
         example_bold=runs[0][1].astype(np.float16),

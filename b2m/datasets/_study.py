@@ -227,15 +227,7 @@ def _load_simulated(
             f"b2m.datasets.make_simulated_study(subjects=[{subject!r}]) or `b2m simulate`."
         )
     with np.load(path) as data:
-        responses = ClipResponses(
-            train=data["train"],
-            train_ids=data["train_ids"],
-            train_runs=data["train_runs"],
-            test_repeats=data["test_repeats"],
-            test_ids=data["test_ids"],
-            test_runs=data["test_runs"],
-            window=ResponseWindow(delay=float(data["window_delay"])),
-        )
+        responses = ClipResponses.from_arrays(data)
         subject_truth = {"subject_gain": float(data["subject_gain"]), "noise_sd": data["noise_sd"]}
         subject_truth.update(
             {k: data[k] for k in data.files if k.startswith(("weights_", "centres_"))}

@@ -64,3 +64,33 @@ def test_inconsistent_runs_error():
     runs[1] = (ev, bold[:, :4])
     with pytest.raises(ValueError, match=r"runs\[1\] bold has 4 vertices"):
         extract_clip_responses(runs)
+
+
+def test_clip_responses_save_and_load_round_trip(tmp_path):
+    from b2m.datasets import ClipResponses, ResponseWindow
+
+    rng = np.random.default_rng(0)
+    responses = ClipResponses(
+        train=rng.standard_normal((4, 3)).astype(np.float32),
+        train_ids=np.array(["blues.00001", "jazz.00002", "pop.00003", "rock.00004"]),
+        train_runs=np.array([1, 1, 2, 2]),
+        test_repeats=rng.standard_normal((2, 2, 3)).astype(np.float32),
+        test_ids=np.array(["metal.00005", "disco.00006"]),
+        test_runs=np.array([1, 1]),
+        window=ResponseWindow(delay=0.0, duration=9.0),
+    )
+    path = responses.save(tmp_path / "r.npz", note=np.array("kept beside"))
+    back = ClipResponses.load(path)
+    for key in ("train", "train_ids", "train_runs", "test_repeats", "test_ids", "test_runs"):
+        np.testing.assert_array_equal(getattr(back, key), getattr(responses, key))
+    assert back.window == responses.window
+    default = ClipResponses(**{**responses.__dict__, "window": ResponseWindow()})
+    assert ClipResponses.load(default.save(tmp_path / "d.npz")).window == ResponseWindow()
+    with pytest.raises(
+        ValueError, match=r"must not reuse the responses' keys; received \['train'\]"
+    ):
+        responses.save(tmp_path / "x.npz", train=np.zeros(1))
+    assert not (tmp_path / "x.npz").exists()
+    np.savez(tmp_path / "other.npz", a=np.zeros(1))
+    with pytest.raises(KeyError, match="not a clip-responses file"):
+        ClipResponses.load(tmp_path / "other.npz")

@@ -1,7 +1,5 @@
 """What :class:`b2m_widgets.ClipExplorer` shows for a clip, computed without any widget.
 
-- :class:`ArrayClips`: the older array form (embeddings, genres, clip ids, ``get_audio``) dressed
-  as a study without responses.
 - :class:`Responses`: a clip's measured response (its training row, or the mean of a test clip's
   repeats) and the encoder's prediction from its features.
 - :func:`retrieval_for`: the clips retrieved for a clip (from a decoding result, a callable, or
@@ -11,7 +9,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +20,6 @@ from b2m.models import unit_rows
 from b2m_widgets.retrieval import check_neighbours
 
 __all__ = [
-    "ArrayClips",
     "Reconstructed",
     "Responses",
     "check_decoded",
@@ -85,32 +82,6 @@ def check_reconstructions(reconstructions):
         "reconstructions must be a mapping clip_id -> list or a callable; received "
         f"{type(reconstructions).__name__}."
     )
-
-
-class ArrayClips:
-    """Clips given as arrays, with the part of the Study interface the explorer uses.
-
-    Parameters
-    ----------
-    genres, clip_ids : sequence of str of length n_clips
-    get_audio : callable
-        ``get_audio(index) -> (waveform, sr)``.
-    """
-
-    responses = None
-
-    def __init__(self, genres: Sequence[str], clip_ids: Sequence[str], get_audio: Callable):
-        if not callable(get_audio):
-            raise TypeError(f"get_audio must be callable; received {type(get_audio).__name__}.")
-        self.clips = pd.DataFrame(
-            {"clip_id": [str(c) for c in clip_ids], "genre": [str(g) for g in genres]}
-        )
-        self._get_audio = get_audio
-        self._index = {c: i for i, c in enumerate(self.clips["clip_id"])}
-
-    def load_audio(self, clip_id: str) -> tuple[np.ndarray, int]:
-        """``(waveform, sr)`` of a clip, from ``get_audio(its index)``."""
-        return self._get_audio(self._index[clip_id])
 
 
 class Responses:

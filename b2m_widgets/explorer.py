@@ -9,7 +9,7 @@ errors raised while doing so are shown in the explorer's ``output``, never swall
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import ipywidgets as widgets
 import numpy as np
@@ -20,7 +20,6 @@ from b2m.surface import N_VERTICES
 from b2m_widgets._capture import FAILED, call_captured, clear_errors
 from b2m_widgets._explorer_build import RESPONSE_KINDS, build_parts
 from b2m_widgets._explorer_data import (
-    ArrayClips,
     Responses,
     check_decoded,
     check_reconstructions,
@@ -183,41 +182,6 @@ class ClipExplorer(widgets.VBox):
         # One player at a time: starting one pauses the other.
         self.stimulus_player.observe(self._pause_other, names="playing")
         self.reconstruction_player.observe(self._pause_other, names="playing")
-
-    @classmethod
-    def from_arrays(
-        cls,
-        embeddings,
-        genres: Sequence[str],
-        clip_ids: Sequence[str],
-        get_audio: Callable[[int], tuple[np.ndarray, int]],
-        neighbours: Callable[[int], list[dict]] | None = None,
-        **options,
-    ) -> ClipExplorer:
-        """An explorer over clips given as arrays (no brain responses, no surface).
-
-        Parameters
-        ----------
-        embeddings : array-like of shape (n_clips, n_dims)
-        genres, clip_ids : sequence of str of length n_clips
-        get_audio : callable
-            ``get_audio(index) -> (waveform, sr)``.
-        neighbours : callable, optional
-            ``neighbours(index) -> list of dict`` for the retrieval list.
-        **options
-            Keyword arguments of :class:`ClipExplorer` (``k``, ``method``, ``title``…).
-
-        Returns
-        -------
-        ClipExplorer
-        """
-        if neighbours is not None and not callable(neighbours):
-            raise TypeError(
-                f"neighbours must be callable or None; received {type(neighbours).__name__}."
-            )
-        clips = ArrayClips(genres, clip_ids, get_audio)
-        options.setdefault("clip_ids", clips.clips["clip_id"])
-        return cls(clips, embeddings, decoded=neighbours, **options)
 
     # -- validation ------------------------------------------------------------------------
     def _row_of(self, clip) -> int:
@@ -471,9 +435,6 @@ def view_clip_explorer(
     decoded=None,
     encoder=None,
     reconstructions=None,
-    *,
-    get_audio: Callable | None = None,
-    neighbours: Callable | None = None,
     **options,
 ) -> ClipExplorer:
     """Explore a study clip by clip: map, brain response, A/B players, retrieval list.
@@ -494,9 +455,6 @@ def view_clip_explorer(
         Enables the predicted response on the surface.
     reconstructions : mapping or callable, optional
         ``clip_id -> list of Reconstruction``, playable against the stimulus.
-    get_audio, neighbours : callable, optional
-        Only for the older array form ``view_clip_explorer(embeddings, genres, clip_ids,
-        get_audio=..., neighbours=...)`` (no responses); see :meth:`ClipExplorer.from_arrays`.
     **options
         ``clip_ids``, ``features``, ``k``, ``method``, ``title``, ``initial``,
         ``static_fallback`` (default True here: the PNG of :meth:`ClipExplorer.static_figure`
@@ -507,19 +465,4 @@ def view_clip_explorer(
     ClipExplorer
     """
     options.setdefault("static_fallback", True)  # exported notebooks show a picture offline
-    if is_study(study):
-        if get_audio is not None or neighbours is not None:
-            raise TypeError(
-                "get_audio and neighbours belong to the array form; with a study pass "
-                "decoded= for the retrieval list."
-            )
-        return ClipExplorer(study, embeddings, decoded, encoder, reconstructions, **options)
-    # The array form: (embeddings, genres, clip_ids, get_audio, neighbours).
-    get_audio = encoder if get_audio is None else get_audio
-    neighbours = reconstructions if neighbours is None else neighbours
-    if not callable(get_audio):
-        raise TypeError(
-            "study must be a b2m.datasets.Study (a clips table with clip_id and genre, and "
-            f"load_audio), or use the array form with get_audio=; received {type(study).__name__}."
-        )
-    return ClipExplorer.from_arrays(study, embeddings, decoded, get_audio, neighbours, **options)
+    return ClipExplorer(study, embeddings, decoded, encoder, reconstructions, **options)

@@ -7,7 +7,7 @@ twin ``b2m.plotting.plot_*`` for exported HTML and headless runs. Nothing is loa
 
 from b2m_widgets._cliplist import ClipList
 from b2m_widgets.audio import AudioPlayer, encode_wav, view_ab, view_audio
-from b2m_widgets.explorer import ClipExplorer, cosine_neighbours, view_clip_explorer
+from b2m_widgets.explorer import ClipExplorer, view_clip_explorer
 from b2m_widgets.listening import ListeningWidget, view_listening_test
 from b2m_widgets.retrieval import NeighbourList, check_neighbours, view_neighbours
 from b2m_widgets.scatter import EmbeddingScatter, view_embeddings
@@ -23,7 +23,6 @@ __all__ = [
     "NeighbourList",
     "SurfaceViewer",
     "check_neighbours",
-    "cosine_neighbours",
     "encode_wav",
     "view_ab",
     "view_audio",

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from b2m._utils._validation import check_array
-from b2m.models import unit_rows
+from b2m.models import cosine_neighbours
 from b2m_widgets.retrieval import check_neighbours
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "Responses",
     "check_decoded",
     "check_reconstructions",
-    "cosine_neighbours",
     "is_study",
     "reconstruction_rows",
     "reconstructions_for",
@@ -176,43 +175,6 @@ class Responses:
             raise ValueError("response 'predicted' needs an encoder; none was given.")
         values = np.asarray(self.encoder.predict(self.features[index : index + 1]))
         return check_array(values, "encoder.predict(features)", ndim=2)[0].astype(np.float32)
-
-
-def cosine_neighbours(
-    embeddings, index: int, k: int, genres: Sequence[str], clip_ids: Sequence[str]
-) -> list[dict]:
-    """The ``k`` clips whose embeddings are most cosine-similar to clip ``index`` (itself excluded).
-
-    Parameters
-    ----------
-    embeddings : array-like of shape (n_clips, n_dims)
-        One embedding per clip.
-    index : int
-        The query clip.
-    k : int
-        Number of neighbours (fewer when there are fewer other clips).
-    genres, clip_ids : sequence of str of length n_clips
-        Labels copied into the items.
-
-    Returns
-    -------
-    list of dict
-        Best first, each ``{"index", "clip_id", "genre", "score"}`` (score: cosine similarity).
-    """
-    x = check_array(embeddings, "embeddings", ndim=2)
-    unit = unit_rows(x)
-    scores = unit @ unit[index]
-    scores[index] = -np.inf
-    order = np.argsort(-scores, kind="stable")[: min(k, len(x) - 1)]
-    return [
-        {
-            "index": int(j),
-            "clip_id": str(clip_ids[j]),
-            "genre": str(genres[j]),
-            "score": float(scores[j]),
-        }
-        for j in order
-    ]
 
 
 def check_decoded(decoded):

@@ -23,7 +23,6 @@ from b2m_widgets._explorer_data import (
     Responses,
     check_decoded,
     check_reconstructions,
-    cosine_neighbours,
     is_study,
     reconstruction_rows,
     reconstructions_for,
@@ -33,7 +32,7 @@ from b2m_widgets._explorer_data import (
 )
 from b2m_widgets._explorer_static import explorer_figure, figure_png
 
-__all__ = ["RESPONSE_KINDS", "ClipExplorer", "cosine_neighbours", "view_clip_explorer"]
+__all__ = ["RESPONSE_KINDS", "ClipExplorer", "view_clip_explorer"]
 
 _HEIGHT = 400
 

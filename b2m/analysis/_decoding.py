@@ -23,6 +23,7 @@ from b2m.models import (
     correlation_matrix,
     identification_chance,
     identify,
+    neighbour_items,
     pearson_columns,
 )
 
@@ -99,15 +100,7 @@ class DecodingResult:
         """
         corr = self.identification.correlations[int(i)]
         order = np.argsort(-corr)[:k]
-        return [
-            {
-                "index": int(j),
-                "clip_id": str(self.test_ids[j]),
-                "genre": str(self.test_genres[j]),
-                "score": float(corr[j]),
-            }
-            for j in order
-        ]
+        return neighbour_items(order, self.test_ids, self.test_genres, corr)
 
     def summary(self) -> dict:
         """Headline numbers: identification accuracy, top-1 and top-5 among the test clips.

@@ -10,6 +10,7 @@ from b2m.models._identification import (
     identify,
     top_k_accuracy,
 )
+from b2m.models._neighbours import Neighbour, cosine_neighbours, neighbour_items
 from b2m.models._retrieval import LibraryIndex, RetrievalResult, recall_at_k, retrieve_clips
 from b2m.models._ridge import DEFAULT_ALPHAS, RidgeCV, run_folds, thin_svd
 
@@ -19,12 +20,15 @@ __all__ = [
     "Encoder",
     "IdentificationResult",
     "LibraryIndex",
+    "Neighbour",
     "RetrievalResult",
     "RidgeCV",
     "correlation_matrix",
+    "cosine_neighbours",
     "identification_accuracy",
     "identification_chance",
     "identify",
+    "neighbour_items",
     "pearson_columns",
     "recall_at_k",
     "retrieve_clips",

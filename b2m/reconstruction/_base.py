@@ -9,6 +9,7 @@ from typing import ClassVar
 import numpy as np
 
 from b2m._utils._validation import check_array
+from b2m.models import Neighbour
 
 __all__ = ["Reconstruction", "Reconstructor", "as_neighbour_items"]
 
@@ -144,12 +145,12 @@ def as_neighbour_items(reconstructions) -> list[dict]:
             )
         p = rec.provenance
         items.append(
-            {
-                "index": i,
-                "clip_id": str(p.get("source_clip_id") or rec.label),
-                "genre": str(p.get("genre") or ""),
-                "score": 0.0 if rec.similarity is None else rec.similarity,
-            }
+            Neighbour(
+                index=i,
+                clip_id=str(p.get("source_clip_id") or rec.label),
+                genre=str(p.get("genre") or ""),
+                score=0.0 if rec.similarity is None else float(rec.similarity),
+            )
         )
     return items
 

@@ -23,9 +23,9 @@ def test_dtype_and_shape():
     assert unit_rows([[1, 1]]).dtype == np.float64
 
 
-def test_the_explorer_and_the_text_query_use_it():
-    """Cosine neighbours in the explorer agree with unit rows' dot products."""
-    from b2m_widgets import cosine_neighbours
+def test_cosine_neighbours_use_it():
+    """Cosine neighbours (the explorer's retrieval list) agree with unit rows' dot products."""
+    from b2m.models import cosine_neighbours
 
     x = np.random.default_rng(1).standard_normal((6, 4))
     items = cosine_neighbours(x, 0, 2, ["a"] * 6, [f"c{i}" for i in range(6)])

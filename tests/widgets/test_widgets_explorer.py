@@ -11,9 +11,9 @@ import pytest
 import traitlets
 
 from b2m.datasets import ClipResponses
-from b2m.models import Encoder
+from b2m.models import Encoder, cosine_neighbours
 from b2m.surface import N_VERTICES
-from b2m_widgets import ClipExplorer, cosine_neighbours, view_clip_explorer
+from b2m_widgets import ClipExplorer, view_clip_explorer
 from b2m_widgets._clippicker import ClipPicker
 from b2m_widgets._surface_parts import background_colors
 

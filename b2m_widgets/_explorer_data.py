@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from b2m._utils._validation import check_array
 from b2m.models import cosine_neighbours
+from b2m.validation import check_array
 from b2m_widgets.retrieval import check_neighbours
 
 __all__ = [

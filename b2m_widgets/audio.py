@@ -18,7 +18,7 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from b2m._utils._validation import check_array
+from b2m.validation import check_array
 from b2m_widgets._visuals import audio_overview
 
 __all__ = ["AudioPlayer", "encode_wav", "view_ab", "view_audio"]

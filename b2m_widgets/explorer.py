@@ -15,8 +15,8 @@ import ipywidgets as widgets
 import numpy as np
 import traitlets
 
-from b2m._utils._validation import check_array
 from b2m.surface import N_VERTICES
+from b2m.validation import check_array
 from b2m_widgets._capture import FAILED, call_captured, clear_errors
 from b2m_widgets._explorer_build import RESPONSE_KINDS, build_parts
 from b2m_widgets._explorer_data import (

@@ -10,8 +10,8 @@ import numpy as np
 import plotly.graph_objects as go
 import traitlets
 
-from b2m._utils._validation import check_consistent_length
 from b2m.plotting import embedding_map, genre_colors
+from b2m.validation import check_consistent_length
 from b2m_widgets._surface_traces import plot_config
 
 #: Plot toolbar of the scatter: only what a map needs (nothing reaches outside).

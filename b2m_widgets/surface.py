@@ -19,9 +19,9 @@ import numpy as np
 import plotly.graph_objects as go
 import traitlets
 
-from b2m._utils._validation import check_array, check_choice
 from b2m.plotting import plot_surface, surface_style
 from b2m.surface import N_VERTICES, N_VERTICES_HEMI
+from b2m.validation import check_array, check_choice
 from b2m_widgets._surface_parts import (
     COLORMAPS,
     HEMISPHERES,

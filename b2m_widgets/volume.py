@@ -15,7 +15,7 @@ import re
 import ipywidgets as widgets
 import numpy as np
 
-from b2m._plotting_volume import values_to_volume
+from b2m.plotting import values_to_volume
 
 __all__ = ["view_volume"]
 

@@ -49,3 +49,22 @@ def test_b2m_never_imports_display_libraries():
     assert report["loaded"] == [], (
         f"b2m imported display modules {report['loaded']} (checked {report['names']})"
     )
+
+
+def test_widgets_use_only_public_b2m_api():
+    """``b2m_widgets`` imports public ``b2m`` modules only (no ``b2m._x`` nor ``b2m.y._z``)."""
+    import ast
+
+    private = []
+    for path in sorted((ROOT / "b2m_widgets").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "b2m" and any(p.startswith("_") for p in parts[1:]):
+                    private.append(f"{path.name}:{node.lineno} {name}")
+    assert private == [], private

@@ -8,8 +8,8 @@ import pytest
 from matplotlib.figure import Figure
 from threadpoolctl import threadpool_limits
 
+from b2m.constants import GENRES
 from b2m.plotting import (
-    GTZAN_GENRES,
     color_limits,
     embedding_map,
     genre_colors,
@@ -36,7 +36,7 @@ def plt():
 def clips():
     rng = np.random.default_rng(0)
     embeddings = rng.standard_normal((30, 7))
-    genres = [GTZAN_GENRES[i % 4] for i in range(30)]
+    genres = [GENRES[i % 4] for i in range(30)]
     return embeddings, genres
 
 
@@ -139,7 +139,7 @@ def test_embedding_map(clips):
 
 def test_genre_colors_are_fixed_and_distinct():
     colors = genre_colors()
-    assert tuple(colors) == GTZAN_GENRES
+    assert tuple(colors) == GENRES
     assert len(set(colors.values())) == 10
     assert all(c.startswith("#") and len(c) == 7 for c in colors.values())
     extended = genre_colors(["rock", "speech", "ambient"])

@@ -17,6 +17,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from b2m.constants import (
+    CLIP_SECONDS,
+    FADE_SECONDS,
+    GENRES,
+    N_RUNS,
+    N_VOLUMES,
+    SAMPLE_RATE,
+    SUBJECTS,
+    TR,
+)
+
 __all__ = [
     "CLIP_SECONDS",
     "FADE_SECONDS",
@@ -33,29 +44,6 @@ __all__ = [
     "validate_schedule",
 ]
 
-TR = 1.5
-N_VOLUMES = 410
-#: Length of a ds003720 stimulus clip (s).
-CLIP_SECONDS = 15.0
-#: Linear fade-in and fade-out applied to each ds003720 stimulus (s).
-FADE_SECONDS = 2.0
-#: GTZAN's ten genres, in GTZAN's (alphabetical) order: the genres of ds003720's clips.
-GENRES = (
-    "blues",
-    "classical",
-    "country",
-    "disco",
-    "hiphop",
-    "jazz",
-    "metal",
-    "pop",
-    "reggae",
-    "rock",
-)
-#: GTZAN's sampling rate (Hz): the stimuli's, real or simulated.
-SAMPLE_RATE = 22050
-SUBJECTS = ("sub-001", "sub-002", "sub-003", "sub-004", "sub-005")
-N_RUNS = {"Training": 12, "Test": 6}
 _EXPECTED = {"Training": {"unique": 480, "repeats": 1}, "Test": {"unique": 60, "repeats": 4}}
 _COLUMNS = ("onset", "duration", "genre", "track", "start", "end")
 

@@ -10,7 +10,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from b2m._plotting_volume import plot_volume_map, values_to_volume
+from b2m.plotting import plot_volume_map, values_to_volume
 from b2m_widgets.volume import view_volume
 
 

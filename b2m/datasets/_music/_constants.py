@@ -7,7 +7,7 @@ shared by the grammar, the arranger, the synthesiser and the ground-truth featur
 from __future__ import annotations
 
 # The stimulus facts are the dataset's (one definition); the simulator's music shares them.
-from b2m.datasets._events import CLIP_SECONDS, FADE_SECONDS, GENRES, SAMPLE_RATE  # noqa: F401
+from b2m.constants import CLIP_SECONDS, FADE_SECONDS, GENRES, SAMPLE_RATE  # noqa: F401
 
 #: Instruments a clip may use (multi-hot order of the ``"semantic"`` ground truth).
 INSTRUMENTS = (

@@ -130,6 +130,35 @@ def execute_notebook(path: Path, out_dir: Path, *, timeout: int = 900) -> Path:
     return out
 
 
+def find_notebooks(notebooks_dir=None) -> Path:
+    """The folder holding the numbered notebooks the demo executes.
+
+    The notebooks live in the repository, not in the installed package: ``notebooks_dir``
+    if given, else ``$B2M_NOTEBOOKS``, else ``notebooks/`` in the current directory (``make
+    demo`` runs from the repository root), else the one beside an editable install.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the chosen folder lacks a notebook; the message says how to point at them.
+    """
+    if notebooks_dir is not None:
+        candidates = [Path(notebooks_dir)]
+    elif os.environ.get("B2M_NOTEBOOKS"):
+        candidates = [Path(os.environ["B2M_NOTEBOOKS"])]
+    else:
+        candidates = [Path.cwd() / "notebooks", Path(__file__).resolve().parents[1] / "notebooks"]
+    for folder in candidates:
+        if all((folder / name).is_file() for name in NOTEBOOKS):
+            return folder
+    raise FileNotFoundError(
+        f"notebooks_dir: no folder with the demo's notebooks ({', '.join(NOTEBOOKS[:2])}, ...); "
+        f"looked in {[str(c) for c in candidates]}. The notebooks ship with the repository, "
+        "not the package: run from a checkout, pass --notebooks-dir DIR (or set "
+        "B2M_NOTEBOOKS), or use --no-notebooks."
+    )
+
+
 def run_demo(
     out_dir: str | os.PathLike = "build/demo",
     *,
@@ -137,6 +166,7 @@ def run_demo(
     subjects=None,
     spaces=DEFAULT_SPACES,
     notebooks: bool = True,
+    notebooks_dir: str | os.PathLike | None = None,
 ) -> dict:
     """Run the whole demo and return the summary (also written to ``out_dir/summary.json``).
 
@@ -152,6 +182,8 @@ def run_demo(
         message).
     notebooks : bool, default True
         Execute the notebooks too.
+    notebooks_dir : path-like, optional
+        Where the numbered notebooks are (see :func:`find_notebooks`).
     """
     from b2m.analysis import (
         combine_text_music,
@@ -220,7 +252,7 @@ def run_demo(
     if notebooks:
         if data_home is not None:  # the notebook kernels inherit the data home
             os.environ["B2M_DATA"] = str(Path(data_home).resolve())
-        nb_dir = Path(__file__).resolve().parents[1] / "notebooks"
+        nb_dir = find_notebooks(notebooks_dir)
         for name in NOTEBOOKS:
             with _step(timings, f"notebook {name}"):
                 execute_notebook(nb_dir / name, out_dir)
@@ -365,10 +397,19 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--subjects", nargs="*", default=None, help="subjects (default all five)")
     parser.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
+    parser.add_argument(
+        "--notebooks-dir", default=None, help="the notebooks' folder (default ./notebooks)"
+    )
     args = parser.parse_args(argv)
     np.seterr(all="ignore")
+    if not args.no_notebooks:
+        find_notebooks(args.notebooks_dir)  # fail before minutes of computation, not after
     run_demo(
-        args.out, data_home=args.data_home, subjects=args.subjects, notebooks=not args.no_notebooks
+        args.out,
+        data_home=args.data_home,
+        subjects=args.subjects,
+        notebooks=not args.no_notebooks,
+        notebooks_dir=args.notebooks_dir,
     )
     return 0
 

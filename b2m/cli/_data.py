@@ -72,6 +72,8 @@ def _demo(args) -> int:
     from b2m.demo import main as demo_main
 
     argv = ["--out", args.out] + (["--no-notebooks"] if args.no_notebooks else [])
+    if args.notebooks_dir:
+        argv += ["--notebooks-dir", args.notebooks_dir]
     return demo_main(argv + (["--data-home", args.data_home] if args.data_home else []))
 
 
@@ -147,4 +149,9 @@ def add_data_commands(sub) -> None:
     )
     p.add_argument("--out", default="build/demo", help="output folder (default build/demo)")
     p.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
+    p.add_argument(
+        "--notebooks-dir",
+        default=None,
+        help="folder of the numbered notebooks (default ./notebooks; they ship with the repository)",
+    )
     p.set_defaults(func=_demo)

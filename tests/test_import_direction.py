@@ -68,3 +68,41 @@ def test_widgets_use_only_public_b2m_api():
                 if parts[0] == "b2m" and any(p.startswith("_") for p in parts[1:]):
                     private.append(f"{path.name}:{node.lineno} {name}")
     assert private == [], private
+
+
+#: The layers of b2m, bottom-up (docs/architecture.md): a module imports only from its own
+#: layer or those below it, at module top or lazily.
+LAYERS = {
+    "_utils": 0, "constants": 0, "config": 0, "validation": 0,
+    "stats": 1, "surface": 1, "regions": 1, "models": 1,
+    "datasets": 2,
+    "features": 3,
+    "analysis": 4,
+    "reconstruction": 5,
+    "plotting": 6,
+    "cli": 7, "demo": 7,
+}  # fmt: skip
+
+
+def test_b2m_layers_import_downwards_only():
+    import ast
+
+    upward = []
+    for path in sorted((ROOT / "b2m").rglob("*.py")):
+        parts = path.relative_to(ROOT / "b2m").with_suffix("").parts
+        source = parts[0]
+        if source == "__init__":
+            continue  # the package root re-exports
+        assert source in LAYERS, f"{path}: add {source!r} to LAYERS and docs/architecture.md"
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("b2m."):
+                target = node.module.split(".")[1]
+                if LAYERS.get(target, 99) > LAYERS[source]:
+                    upward.append(f"{path.relative_to(ROOT)}:{node.lineno} imports {node.module}")
+    assert upward == [], upward
+
+
+def test_architecture_page_names_every_layer():
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    missing = [name for name in LAYERS if f"`{name}`" not in page]
+    assert missing == [], f"docs/architecture.md does not mention {missing}"

@@ -344,10 +344,7 @@ class GroundTruth(dict):
         -------
         ndarray of bool, shape (n_vertices,)
         """
-        if component != "any" and component not in COMPONENTS:
-            raise ValueError(
-                f"component must be one of {[*COMPONENTS, 'any']}; received {component!r}."
-            )
+        self._check_component(component, allow_any=True)
         threshold = PLANTED_THRESHOLD if threshold is None else threshold
         if (
             isinstance(threshold, bool)
@@ -358,6 +355,35 @@ class GroundTruth(dict):
         gains = np.asarray(self["canonical_gains" if canonical else "gains"])
         rows = gains if component == "any" else gains[COMPONENTS.index(component)][None]
         return (rows >= threshold).any(axis=0)
+
+    def _check_component(self, component: str, allow_any: bool) -> None:
+        names = [*COMPONENTS, "any"] if allow_any else list(COMPONENTS)
+        if component not in names:
+            raise ValueError(f"component must be one of {names}; received {component!r}.")
+
+    def gain(self, component: str, *, canonical: bool = False) -> np.ndarray:
+        """A component's planted gain per vertex (0 outside its regions, 1 at the centres).
+
+        Parameters
+        ----------
+        component : {"acoustic", "semantic", "text_only"}
+        canonical : bool, default False
+            The template's regions (``canonical_gains``) instead of this subject's.
+        """
+        self._check_component(component, allow_any=False)
+        gains = np.asarray(self["canonical_gains" if canonical else "gains"])
+        return gains[COMPONENTS.index(component)]
+
+    def support(self, component: str = "any", *, canonical: bool = False) -> np.ndarray:
+        """Vertices where a component was planted at all (gain > 0, within 2.5 σ of a centre).
+
+        Wider than :meth:`region` (gain ≥ :data:`PLANTED_THRESHOLD`): what a detection
+        table counts as a true positive anywhere the signal reaches.
+        """
+        self._check_component(component, allow_any=True)
+        gains = np.asarray(self["canonical_gains" if canonical else "gains"])
+        rows = gains if component == "any" else gains[COMPONENTS.index(component)][None]
+        return (rows > 0).any(axis=0)
 
     def regions(self, *, canonical: bool = False) -> dict[str, np.ndarray]:
         """:meth:`region` of every component, by name."""

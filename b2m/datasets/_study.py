@@ -149,6 +149,29 @@ class Study:
         return events.reset_index(drop=True), bold
 
     # -- audio ------------------------------------------------------------------------
+    def require_space(self, space: str = "fsaverage5") -> Study:
+        """Return the study if its responses are in ``space``; else say how to get them there.
+
+        For analyses and notebooks that draw the cortical surface: ds003720's raw runs are in
+        native voxel space, fMRIPrep's derivatives give fsaverage5.
+
+        Raises
+        ------
+        ValueError
+            If ``study.space`` differs from ``space``.
+        """
+        if self.space == space:
+            return self
+        how = (
+            " Load ds003720 with derivatives='fmriprep-fsaverage5' or 'fmriprep-mni'."
+            if space == "fsaverage5"
+            else ""
+        )
+        raise ValueError(
+            f"This analysis needs responses in {space!r} space; received a study of "
+            f"{self.subject} in {self.space!r} space.{how}"
+        )
+
     def audio_path(self, clip_id: str) -> Path:
         """Path of a clip's audio file (simulated study; ds003720 clips are GTZAN excerpts)."""
         self.clip_indices([clip_id])

@@ -178,3 +178,21 @@ def test_ground_truth_regions_use_the_one_threshold():
         truth.region("text only")
     with pytest.raises(ValueError, match="threshold must be a number in"):
         truth.region("acoustic", threshold=0)
+
+
+def test_ground_truth_gain_and_support():
+    from b2m.datasets import GroundTruth
+
+    gains = np.array([[1.0, 0.6, 0.0, 0.0], [0.0, 0.5, 0.01, 0.0], [0.0, 0.0, 0.2, 0.0]])
+    canonical = np.zeros_like(gains)
+    canonical[2, 3] = 1.0
+    truth = GroundTruth(gains=gains, canonical_gains=canonical)
+    np.testing.assert_array_equal(truth.gain("semantic"), gains[1])
+    np.testing.assert_array_equal(truth.gain("text_only", canonical=True), [0, 0, 0, 1.0])
+    np.testing.assert_array_equal(truth.support(), [True, True, True, False])
+    np.testing.assert_array_equal(truth.support("semantic"), [False, True, True, False])
+    assert truth.region("semantic").sum() == 1  # the region is narrower than the support
+    with pytest.raises(ValueError, match=r"component must be one of .*received 'any'"):
+        truth.gain("any")
+    with pytest.raises(ValueError, match="received 'text-only'"):
+        truth.support("text-only")

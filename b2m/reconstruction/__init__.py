@@ -24,7 +24,12 @@ listeners). :func:`reconstruct_study` and :func:`make_reconstructor` build the b
 study's decoding.
 """
 
-from b2m.reconstruction._base import Reconstruction, Reconstructor, as_neighbour_items
+from b2m.reconstruction._base import (
+    Reconstruction,
+    Reconstructor,
+    as_neighbour_items,
+    group_by_target,
+)
 from b2m.reconstruction._diffusion import (
     DEFAULT_AUDIOLDM,
     DEFAULT_MUSICLDM,
@@ -45,7 +50,12 @@ from b2m.reconstruction._listening_merge import ListeningResults, merge_listenin
 from b2m.reconstruction._listening_score import ListeningScore
 from b2m.reconstruction._music_library import MusicLibrary, debian_music_library
 from b2m.reconstruction._musicgen import DEFAULT_MUSICGEN, MusicGenReconstructor
-from b2m.reconstruction._readout import CONTINUOUS_ATTRIBUTES, AttributeReadout, study_attributes
+from b2m.reconstruction._readout import (
+    CONTINUOUS_ATTRIBUTES,
+    AttributeReadout,
+    attribute_tables,
+    study_attributes,
+)
 from b2m.reconstruction._retrieval import LIBRARIES, RetrievalReconstructor, study_library
 from b2m.reconstruction._study import BACKENDS, make_reconstructor, reconstruct_study
 from b2m.reconstruction._synth import SynthReconstructor
@@ -71,11 +81,13 @@ __all__ = [
     "RetrievalReconstructor",
     "SynthReconstructor",
     "as_neighbour_items",
+    "attribute_tables",
     "bootstrap_frechet",
     "debian_music_library",
     "evaluate_reconstructions",
     "frechet_distance",
     "gaussian_frechet",
+    "group_by_target",
     "local_frechet",
     "make_reconstructor",
     "merge_listening_results",

@@ -155,6 +155,42 @@ def as_neighbour_items(reconstructions) -> list[dict]:
     return items
 
 
+def group_by_target(reconstructions) -> dict[str, list[Reconstruction]]:
+    """Every reconstruction of each heard clip, across backends: ``clip_id -> list``.
+
+    Parameters
+    ----------
+    reconstructions : mapping or nested sequences of Reconstruction
+        E.g. the ``{backend: [[Reconstruction, ...] per test clip]}`` of
+        :func:`reconstruct_study`.
+
+    Returns
+    -------
+    dict
+        In the order first met (backends in the mapping's order, ranks in order), the form
+        ``b2m_widgets.view_clip_explorer(..., reconstructions=)`` takes.
+    """
+    grouped: dict[str, list[Reconstruction]] = {}
+
+    def walk(x, where):
+        if isinstance(x, Reconstruction):
+            grouped.setdefault(x.target_clip_id, []).append(x)
+        elif isinstance(x, dict):
+            for key, value in x.items():
+                walk(value, f"{where}[{key!r}]")
+        elif isinstance(x, (list, tuple)):
+            for i, value in enumerate(x):
+                walk(value, f"{where}[{i}]")
+        else:
+            raise TypeError(
+                f"{where} must be a Reconstruction (or a list or dict of them); received "
+                f"{type(x).__name__}."
+            )
+
+    walk(reconstructions, "reconstructions")
+    return grouped
+
+
 class Reconstructor:
     """Base class: turn decoded embeddings into audio clips.
 

@@ -17,7 +17,7 @@ import numpy as np
 from b2m._utils._arrays import unit_rows
 from b2m._utils._validation import check_array
 
-__all__ = ["CONTINUOUS_ATTRIBUTES", "AttributeReadout", "study_attributes"]
+__all__ = ["CONTINUOUS_ATTRIBUTES", "AttributeReadout", "attribute_tables", "study_attributes"]
 
 #: Numeric attributes of :func:`b2m.datasets._music.sample_clip_attributes` the readout predicts.
 CONTINUOUS_ATTRIBUTES = (
@@ -69,6 +69,69 @@ def study_attributes(study, clip_ids=None) -> list[dict]:
     ids = study.clips["clip_id"].tolist() if clip_ids is None else list(clip_ids)
     study.clip_indices(ids)  # unknown ids -> KeyError naming the id
     return [table[c] for c in ids]
+
+
+#: Attributes :func:`attribute_tables` compares, in its row order.
+_TABLE_ROWS = (
+    "genre", "tempo", "key_name", "mode", "brightness", "distortion", "note_density", "reverb",
+)  # fmt: skip
+
+
+def attribute_tables(reconstruction, study=None) -> dict:
+    """What a generator was asked to play, beside what the heard clip was rendered from.
+
+    For a reconstruction whose provenance holds the ``attributes`` it was rendered from and
+    the ``predicted`` read-out (the synthesiser's): three tables for a notebook.
+
+    Parameters
+    ----------
+    reconstruction : Reconstruction
+    study : b2m.datasets.Study, optional
+        A simulated study adds the heard clip's own attributes (real data has none).
+
+    Returns
+    -------
+    dict
+        ``"attributes"``: DataFrame, rows genre, tempo, key, mode, timbre…, columns
+        ``heard`` (simulated study only) and ``generated``; ``"instruments"``: DataFrame per
+        instrument, columns ``in heard clip`` (simulated only), ``predicted probability``,
+        ``in generated clip``; ``"genres"``: Series of the predicted genre probabilities,
+        highest first.
+
+    Raises
+    ------
+    ValueError
+        If the provenance lacks ``attributes`` or ``predicted`` (e.g. a retrieved clip).
+    """
+    import pandas as pd
+
+    p = getattr(reconstruction, "provenance", None) or {}
+    if "attributes" not in p or "predicted" not in p:
+        raise ValueError(
+            "reconstruction must come from a generator that records its attributes (the "
+            "synthesiser); received one whose provenance has "
+            f"{sorted(p)} (backend {getattr(reconstruction, 'backend', None)!r})."
+        )
+    made, predicted = p["attributes"], p["predicted"]
+    heard = None
+    if study is not None and getattr(study, "dataset", None) == "simulated":
+        heard = study_attributes(study, [reconstruction.target_clip_id])[0]
+    rows = list(_TABLE_ROWS)
+    attributes = {"generated": [made[r] for r in rows]}
+    probs = predicted["instruments"]
+    instruments = {
+        "predicted probability": list(probs.values()),
+        "in generated clip": [i in made["instruments"] for i in probs],
+    }
+    if heard is not None:
+        attributes = {"heard": [heard[r] for r in rows], **attributes}
+        instruments = {"in heard clip": [i in heard["instruments"] for i in probs], **instruments}
+    genres = pd.Series(predicted["genre"], name="probability").sort_values(ascending=False)
+    return {
+        "attributes": pd.DataFrame(attributes, index=rows),
+        "instruments": pd.DataFrame(instruments, index=list(probs)),
+        "genres": genres,
+    }
 
 
 class AttributeReadout:

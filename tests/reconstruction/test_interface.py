@@ -164,3 +164,28 @@ def test_unfitted_synth_says_what_to_do():
         SynthReconstructor(n_candidates=0)
     with pytest.raises(ValueError, match=r"duration must be a number of seconds > 4.0"):
         SynthReconstructor(duration=3)
+
+
+def test_group_by_target_across_backends():
+    from b2m.reconstruction import Reconstruction, group_by_target
+
+    wave = np.zeros(10, np.float32)
+
+    def rec(target, backend, rank):
+        return Reconstruction(target, backend, rank, wave, 10, f"{backend}{rank}")
+
+    recs = {
+        "retrieval": [
+            [rec("a", "retrieval", 0), rec("a", "retrieval", 1)],
+            [rec("b", "retrieval", 0)],
+        ],
+        "synth": [[rec("a", "synth", 0)], [rec("b", "synth", 0)]],
+    }
+    grouped = group_by_target(recs)
+    assert list(grouped) == ["a", "b"]
+    assert [r.label for r in grouped["a"]] == ["retrieval0", "retrieval1", "synth0"]
+    assert [r.label for r in grouped["b"]] == ["retrieval0", "synth0"]
+    with pytest.raises(
+        TypeError, match=r"reconstructions\['synth'\]\[1\] must be a Reconstruction"
+    ):
+        group_by_target({"synth": [[rec("a", "synth", 0)], "oops"]})

@@ -129,3 +129,25 @@ def test_synth_bad_inputs(train, synth):
     bad[0, 0] = np.inf
     with pytest.raises(ValueError, match="decoded_embeddings must be finite"):
         synth.reconstruct(bad, ["a", "b"])
+
+
+def test_attribute_tables_put_asked_beside_heard(synth, study):
+    from b2m.reconstruction import attribute_tables
+
+    target = str(study.responses.test_ids[0])
+    test_row = study.clip_indices([target])
+    rec = synth.reconstruct(study_embeddings(study, "acoustic")[test_row], [target])[0][0]
+    heard = study_attributes(study, [target])[0]
+    tables = attribute_tables(rec, study)
+    table = tables["attributes"]
+    assert list(table.columns) == ["heard", "generated"]
+    assert table.loc["genre", "heard"] == heard["genre"]
+    assert table.loc["tempo", "generated"] == rec.provenance["attributes"]["tempo"]
+    inst = tables["instruments"]
+    assert list(inst.columns) == ["in heard clip", "predicted probability", "in generated clip"]
+    assert inst["in heard clip"].sum() == len(set(heard["instruments"]) & set(inst.index))
+    assert tables["genres"].is_monotonic_decreasing and tables["genres"].sum() == pytest.approx(1)
+    alone = attribute_tables(rec)  # real data: no heard column
+    assert list(alone["attributes"].columns) == ["generated"]
+    with pytest.raises(ValueError, match="records its attributes"):
+        attribute_tables(type(rec)(target, "retrieval", 0, rec.audio, rec.sr, "x"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Mapping, Sequence
 
 import ipywidgets as widgets
@@ -10,13 +9,13 @@ import numpy as np
 import traitlets
 
 from b2m_widgets._capture import FAILED, call_captured
+from b2m_widgets._cliplist import ClipList
 from b2m_widgets.audio import AudioPlayer
 
 __all__ = ["NEIGHBOUR_KEYS", "NeighbourList", "check_neighbours", "view_neighbours"]
 
 #: Keys every neighbour item must have.
 NEIGHBOUR_KEYS = ("index", "clip_id", "genre", "score")
-_ROW_STYLE = "font-family: monospace; font-size: 12px; line-height: 28px; white-space: nowrap;"
 
 
 def check_neighbours(items, name: str = "items") -> list[dict]:
@@ -67,17 +66,20 @@ def check_neighbours(items, name: str = "items") -> list[dict]:
 
 
 class NeighbourList(widgets.VBox):
-    """Top-k retrieved clips, one row each (rank, clip id, genre, similarity) with a play button.
+    """Top-k retrieved clips, one row each (rank, clip id, genre, similarity), each playable.
+
+    The rows are a :class:`~b2m_widgets.ClipList` (the one list widget: arrow keys move,
+    Enter/Space or a click plays, text never interpreted as HTML) above an audio player.
 
     Parameters
     ----------
     items : sequence of dict, optional
         Neighbours, best first; see :func:`check_neighbours`.
     get_audio : callable, optional
-        ``get_audio(index) -> (waveform, sr)``; when given, a play button loads the row's clip
-        into :attr:`player` and plays it.
+        ``get_audio(index) -> (waveform, sr)``; when given, activating a row loads its clip
+        into :attr:`player` and plays it (without it the rows are shown disabled).
     query : str, optional
-        Identifier of the query clip, shown in the header (escaped).
+        Identifier of the query clip, shown in the list's title.
     output : ipywidgets.Output, optional
         Where callback errors are shown; by default an own ``Output`` below the list.
 
@@ -88,6 +90,8 @@ class NeighbourList(widgets.VBox):
         Python to an index in the list plays that clip.
     items : list of dict
         The validated neighbours.
+    clips : ClipList
+        The rows.
     player : AudioPlayer
         Plays the chosen neighbour.
     output : ipywidgets.Output
@@ -108,13 +112,13 @@ class NeighbourList(widgets.VBox):
             raise TypeError(f"get_audio must be callable; received {type(get_audio).__name__}.")
         self.get_audio = get_audio
         self.items: list[dict] = []
-        self.header = widgets.HTML()
-        self.rows = widgets.VBox()
-        self.player = AudioPlayer()
-        self.player.layout.display = None if get_audio is not None else "none"
         own_output = output is None
         self.output = widgets.Output() if own_output else output
-        children = [self.header, self.rows, self.player]
+        self.clips = ClipList(output=self.output)
+        self.clips.on_activate(self.choose)
+        self.player = AudioPlayer()
+        self.player.layout.display = None if get_audio is not None else "none"
+        children = [self.clips, self.player]
         super().__init__([*children, self.output] if own_output else children)
         self.add_class("b2m-neighbour-list")
         self.observe(self._on_selected, names="selected")
@@ -128,34 +132,23 @@ class NeighbourList(widgets.VBox):
         items : sequence of dict
             Neighbours, best first; see :func:`check_neighbours`.
         query : str, optional
-            Identifier of the query clip, shown in the header.
+            Identifier of the query clip, shown in the title.
         """
         self.items = check_neighbours(items)
         self.player.playing = False
         self.selected = -1  # no item has index -1, so nothing plays
-        title = "neighbours" if query is None else f"neighbours of {html.escape(str(query))}"
-        if not self.items:
-            title += " (none)"
-        self.header.value = f"<b>{title}</b>"
-        self.rows.children = [self._row(rank, item) for rank, item in enumerate(self.items)]
-
-    def _row(self, rank: int, item: dict) -> widgets.HBox:
-        button = widgets.Button(
-            description="▶",
-            tooltip=f"play {item['clip_id']}",
-            disabled=self.get_audio is None,
-            layout=widgets.Layout(width="36px"),
-        )
-        button.on_click(lambda _button, rank=rank: self.choose(rank))
-        text = (
-            f"<span style='{_ROW_STYLE}'><b>{rank + 1:>2}.</b> "
-            f"<span class='b2m-clip-id'>{html.escape(item['clip_id'])}</span> "
-            f"<i>{html.escape(item['genre'])}</i> "
-            f"<span class='b2m-score'>{item['score']:.3f}</span></span>"
-        )
-        row = widgets.HBox([button, widgets.HTML(text)])
-        row.add_class("b2m-neighbour-row")
-        return row
+        title = "neighbours" if query is None else f"neighbours of {query}"
+        rows = [
+            {
+                "label": item["clip_id"],
+                "detail": item["genre"],
+                "score": f"{item['score']:.3f}",
+                "key": item["clip_id"],
+                "disabled": self.get_audio is None,
+            }
+            for item in self.items
+        ]
+        self.clips.set_items(rows, title=title)
 
     def choose(self, rank: int) -> None:
         """Choose the row at position ``rank`` (0 = best): select it and play it.

@@ -103,14 +103,12 @@ def test_neighbour_list_rows_are_escaped_and_playable():
         return np.sin(np.linspace(0, 100, 800)) * 0.3, 8000
 
     nlist = view_neighbours(_items(), get_audio=get_audio, query="<q>")
-    assert len(nlist.rows.children) == 2
-    html_rows = [row.children[1].value for row in nlist.rows.children]
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html_rows[1]
-    assert "&lt;i&gt;jazz&lt;/i&gt;" in html_rows[1]
-    assert "<script>" not in html_rows[1]
-    assert "&lt;q&gt;" in nlist.header.value
-    assert "0.900" in html_rows[0]
-    nlist.rows.children[1].children[0].click()  # the row's play button
+    rows = nlist.clips.items  # a ClipList: the browser sets every text with textContent
+    assert [r["label"] for r in rows] == ["clip03", EVIL]
+    assert rows[1]["detail"] == "<i>jazz</i>" and rows[0]["score"] == "0.900"
+    assert nlist.clips.title == "neighbours of <q>"
+    assert not any(r["disabled"] for r in rows)
+    nlist.clips.activate(1)  # Enter on the second row, or a click
     assert nlist.selected == 4 and calls == [4]
     assert isinstance(nlist.player, AudioPlayer)
     assert nlist.player.src_id == EVIL and nlist.player.playing
@@ -119,7 +117,7 @@ def test_neighbour_list_rows_are_escaped_and_playable():
     nlist.selected = 3  # from Python
     assert calls == [4, 4, 3] and nlist.player.src_id == "clip03"
     nlist.set_neighbours([])
-    assert nlist.selected == -1 and not nlist.rows.children and not nlist.player.playing
+    assert nlist.selected == -1 and not nlist.clips.items and not nlist.player.playing
 
 
 def test_neighbour_list_shows_audio_errors_in_its_output():
@@ -142,6 +140,6 @@ def test_neighbour_items_are_validated():
         NeighbourList([{"index": -2, "clip_id": "a", "genre": "pop", "score": 1.0}])
     with pytest.raises(TypeError, match="items must be a list of dicts"):
         NeighbourList({"index": 1})
-    nlist = NeighbourList(_items())  # no get_audio: buttons disabled, player hidden
-    assert all(row.children[0].disabled for row in nlist.rows.children)
+    nlist = NeighbourList(_items())  # no get_audio: rows disabled, player hidden
+    assert all(row["disabled"] for row in nlist.clips.items)
     assert nlist.player.layout.display == "none"

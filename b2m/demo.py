@@ -45,6 +45,7 @@ ORACLE_BACKENDS = ("synth",)
 
 
 def _available_spaces(spaces) -> list[str]:
+    # lazy: keeps `import b2m.demo` light (pulls pandas, scipy)
     from b2m.features import get_feature_space
 
     out = []
@@ -185,6 +186,7 @@ def run_demo(
     notebooks_dir : path-like, optional
         Where the numbered notebooks are (see :func:`find_notebooks`).
     """
+    # lazy: keeps `import b2m.demo` light (pulls pandas, scipy, sklearn)
     from b2m.analysis import (
         combine_text_music,
         compare_text_music,
@@ -269,6 +271,7 @@ def _reconstruction_rows(studies: dict, fits: dict, decoded_spaces) -> list[dict
     as the upper reference) and in every other evaluation space, which the retrieval never
     searched and the decoder never fitted: an independent check.
     """
+    # lazy: keeps `import b2m.demo` light (pulls pandas, scipy, sklearn)
     from b2m.reconstruction import evaluate_reconstructions, reconstruct_study
 
     rows = []

@@ -16,6 +16,7 @@ import pandas as pd
 
 from b2m.analysis._embeddings import study_embeddings
 from b2m.analysis._region_ensemble import RegionEnsemble, _region_masks
+from b2m.features import get_feature_space
 from b2m.models import (
     Decoder,
     Encoder,
@@ -290,8 +291,6 @@ def decode_study(
     -------
     DecodingResult
     """
-    from b2m.features import get_feature_space
-
     names = getattr(get_feature_space(space, **params), "feature_names", None)
     emb = study_embeddings(study, space, **params)
     r = study.responses

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from b2m._utils._progress import progress
+from b2m._utils._validation import check_array
+from b2m.features import cached_features, get_feature_space
+from b2m.models import correlation_matrix
+
 __all__ = ["genre_neighbour_agreement", "neighbour_overlap", "study_embeddings"]
 
 
@@ -27,8 +32,6 @@ def study_embeddings(
         (``fits_on_texts``, e.g. ``"text-lsa"``) is fitted on the training clips' captions
         (``study.responses.train_ids``) and the test captions are projected.
     """
-    from b2m.features import cached_features, get_feature_space
-
     fs = get_feature_space(space, **params)
     if getattr(fs, "derived_from", None):  # e.g. musicnn-tags: the last layer of musicnn
         parent = study_embeddings(study, fs.derived_from, progressbar=progressbar, **params)
@@ -47,8 +50,6 @@ def study_embeddings(
     else:
 
         def compute():
-            from b2m._utils._progress import progress
-
             waves = [
                 w
                 for _, w in progress(
@@ -66,8 +67,6 @@ def study_embeddings(
 
 
 def _neighbours(embeddings: np.ndarray, k: int) -> np.ndarray:
-    from b2m.models import correlation_matrix
-
     corr = correlation_matrix(embeddings, embeddings)
     np.fill_diagonal(corr, -np.inf)
     return np.argsort(-corr, axis=1, kind="stable")[:, :k]
@@ -87,8 +86,6 @@ def genre_neighbour_agreement(embeddings, genres, k: int = 10) -> float:
     float
         Mean over clips; about 0.1 by chance for ten balanced genres.
     """
-    from b2m._utils._validation import check_array
-
     embeddings = check_array(embeddings, "embeddings", ndim=2)
     genres = np.asarray(genres)
     if genres.shape != (len(embeddings),):
@@ -114,8 +111,6 @@ def neighbour_overlap(a, b, k: int = 10) -> float:
     float
         Mean over clips; ``k / (n_clips - 1)`` by chance.
     """
-    from b2m._utils._validation import check_array
-
     a = check_array(a, "a", ndim=2)
     b = check_array(b, "b", ndim=2)
     if len(a) != len(b):

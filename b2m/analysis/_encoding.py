@@ -9,7 +9,8 @@ import pandas as pd
 
 from b2m._utils._validation import check_array, check_choice
 from b2m.analysis._embeddings import study_embeddings
-from b2m.models import Encoder
+from b2m.models import Encoder, pearson_columns
+from b2m.regions import auditory_regions, region_table
 from b2m.stats import (
     NoiseCeiling,
     PermutationResult,
@@ -254,8 +255,6 @@ def _finite_mean(values: np.ndarray) -> float:
 
 def _region_summary(result_r, normalised, significant, regions, cv_r2=None) -> pd.DataFrame:
     """Region table of the test r, ranked by the training CV R² (``cv_r2``) when given."""
-    from b2m.regions import auditory_regions, region_table
-
     regions = auditory_regions() if regions is None else dict(regions)
     table = region_table(result_r, regions, name="r")
     masks = {**regions, "whole cortex": np.ones(result_r.shape, bool)}
@@ -366,8 +365,6 @@ def encode_study(
         pvalues = perm.pvalues_pooled if null == "pooled" else perm.pvalues
         significant, qvalues = fdr_bh(pvalues, alpha)
     else:
-        from b2m.models import pearson_columns
-
         perm = None
         test_r = pearson_columns(predicted, observed)
         pvalues = qvalues = np.full(test_r.shape, np.nan)

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 
 from b2m.models import Decoder, IdentificationResult, identify
+from b2m.regions import auditory_regions
+from b2m.surface import N_VERTICES
 
 __all__ = ["RegionEnsemble"]
 
@@ -144,8 +146,6 @@ def _region_masks(study, regions) -> dict:
             "regions must be 'auditory' (b2m.regions.auditory_regions on fsaverage5) or a dict "
             f"of region name to boolean mask; received {regions!r}."
         )
-    from b2m.surface import N_VERTICES
-
     n_vertices = study.responses.train.shape[1]
     if study.space != "fsaverage5" or n_vertices != N_VERTICES:
         raise ValueError(
@@ -154,6 +154,4 @@ def _region_masks(study, regions) -> dict:
             "derivatives (derivatives='fmriprep-fsaverage5' or 'fmriprep-mni') or pass a dict "
             "of boolean masks over the columns."
         )
-    from b2m.regions import auditory_regions
-
     return auditory_regions()

@@ -27,6 +27,7 @@ from scipy.special import expit
 from scipy.stats import rankdata
 
 from b2m._utils._validation import check_array
+from b2m.features import get_feature_space
 
 __all__ = ["DecodedTags", "decoded_tags", "tag_auc"]
 
@@ -269,8 +270,6 @@ def decoded_tags(decoding, study=None, *, k: int = 5) -> DecodedTags:
     ValueError
         If the decoded space has no tag vocabulary.
     """
-    from b2m.features import get_feature_space
-
     if not all(hasattr(decoding, a) for a in ("decoder", "decoded", "true", "space")):
         raise TypeError(
             "decoding must be a b2m.analysis.DecodingResult (from decode_study); received "

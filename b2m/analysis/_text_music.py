@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from b2m._utils._validation import check_array, check_choice, check_consistent_length
+from b2m.analysis._embeddings import study_embeddings
 from b2m.analysis._partition import (
     CORRECTIONS,
     correlation_permutation_test,
@@ -31,6 +32,11 @@ from b2m.analysis._partition import (
     variance_partition,
 )
 from b2m.datasets import PLANTED_THRESHOLD
+from b2m.datasets._planted import COMPONENTS
+from b2m.models import Encoder, pearson_columns, run_folds
+from b2m.regions import auditory_regions, region_table
+from b2m.stats import fdr_bh, r2_score_columns
+from b2m.surface import N_VERTICES
 
 __all__ = [
     "MODELS",
@@ -77,8 +83,6 @@ def significance(pvalues: dict, alpha: float) -> dict:
     dict of str to ndarray of bool, shape (n,)
         The keys of :data:`TESTED` and ``"shared"``.
     """
-    from b2m.stats import fdr_bh
-
     out = {k: fdr_bh(np.asarray(pvalues[k], dtype=np.float64), alpha)[0] for k in TESTED}
     for part in ("unique_music", "unique_text"):
         out[part] = out[part] & out["union"]
@@ -268,10 +272,6 @@ def partition_encoding(
     TextMusicResult
         ``subject`` and the space names are empty; :func:`compare_text_music` fills them.
     """
-    from b2m.models import Encoder, pearson_columns
-    from b2m.stats import r2_score_columns
-    from b2m.surface import N_VERTICES
-
     check_choice(correction, "correction", CORRECTIONS)
     check_choice(evaluation, "evaluation", EVALUATIONS)
     xm = check_array(music_train, "music_train", ndim=2)
@@ -284,8 +284,6 @@ def partition_encoding(
     y_test = check_array(responses_test, "responses_test", ndim=2, shape=(None, y.shape[1]))
     check_consistent_length(music_test=xm_test, text_test=xt_test, responses_test=y_test)
     if regions is None:
-        from b2m.regions import auditory_regions
-
         regions = auditory_regions() if y.shape[1] == N_VERTICES else {}
     names, weights = _region_weights(regions, y.shape[1])
 
@@ -297,8 +295,6 @@ def partition_encoding(
         "union": (np.hstack([zm, zt]), np.hstack([zm_test, zt_test])),
     }
     if evaluation == "cv+test":
-        from b2m.models import run_folds
-
         folds = run_folds(runs, cv_folds)
         y_test = np.vstack([y, y_test])
     pred, r2, r, pvalues, roi = {}, {}, {}, {}, {"region": names}
@@ -349,8 +345,6 @@ def partition_encoding(
 
     tables = []
     if y.shape[1] == N_VERTICES:
-        from b2m.regions import region_table
-
         maps = {**{f"R2 {m}": r2[m] for m in MODELS}, **corrected}
         tables = [region_table(v, regions, name="value").assign(map=k) for k, v in maps.items()]
     return TextMusicResult(
@@ -445,15 +439,11 @@ def planted_recovery(
         ``n_recovered``, ``n_planted``, ``n_both``, ``precision`` (``n_both / n_recovered``),
         ``dice``.
     """
-    from b2m.datasets._planted import COMPONENTS
-
     n_vertices = len(result.r2["union"])
     gains = check_array(gains, "gains", shape=(len(COMPONENTS), n_vertices))
     if not (np.isfinite(threshold) and 0 < threshold < 1):
         raise ValueError(f"threshold must be a number in (0, 1); received {threshold!r}.")
     if regions is None:
-        from b2m.regions import auditory_regions
-
         regions = auditory_regions()
     names = result.roi["region"].tolist()
     _, weights = _region_weights({n: regions[n] for n in names}, n_vertices)
@@ -539,8 +529,6 @@ def compare_text_music(
     -------
     TextMusicResult
     """
-    from b2m.analysis._embeddings import study_embeddings
-
     if music_space == text_space:
         raise ValueError(
             f"music_space and text_space must name two different feature spaces; received "
@@ -583,8 +571,6 @@ def compare_with_truth(
     threshold : float, default PLANTED_THRESHOLD (0.5)
         Gain defining the planted regions.
     """
-    from b2m.datasets._planted import COMPONENTS
-
     gains = np.asarray(gains)
     result.recovery = planted_recovery(result, gains, threshold=threshold)
     for c, comp in enumerate(COMPONENTS):

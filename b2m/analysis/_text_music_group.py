@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from b2m._utils._validation import check_choice
 from b2m.analysis._partition import dice_coefficient
 from b2m.analysis._text_music import (
     MODELS,
@@ -32,6 +33,7 @@ from b2m.analysis._text_music import (
     significance,
 )
 from b2m.datasets import PLANTED_THRESHOLD
+from b2m.regions import region_table
 
 __all__ = ["combine_text_music", "stouffer_pvalues"]
 
@@ -71,8 +73,6 @@ def stouffer_pvalues(pvalues, *, nan_policy: str = "raise", eps: float = EPS) ->
         ``nan_policy="raise"``), or ``nan_policy`` / ``eps`` is invalid.
     """
     from scipy import stats
-
-    from b2m._utils._validation import check_choice
 
     check_choice(nan_policy, "nan_policy", NAN_POLICIES)
     if not (np.isscalar(eps) and 0 < float(eps) < 0.5):
@@ -176,8 +176,6 @@ def combine_text_music(
 
     tables = pd.DataFrame()
     if not first.regions.empty:
-        from b2m.regions import region_table
-
         maps = {**{f"R2 {m}": r2[m] for m in MODELS}, **partitions}
         tables = pd.concat(
             [region_table(v, name="value").assign(map=k) for k, v in maps.items()],

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from b2m._utils._validation import check_array
+from b2m.analysis._embeddings import study_embeddings
+from b2m.features import get_feature_space
 from b2m.models import unit_rows
 
 __all__ = [
@@ -81,8 +83,6 @@ class TagQuery:
 
 @lru_cache(maxsize=8)
 def _tag_vectors(tag_names: tuple[str, ...], text_space: str) -> np.ndarray:
-    from b2m.features import get_feature_space
-
     return unit_rows(np.asarray(get_feature_space(text_space).embed_text(list(tag_names)), float))
 
 
@@ -124,8 +124,6 @@ def text_to_tags(
     if not (np.isscalar(min_similarity) and 0 < float(min_similarity) < 1):
         raise ValueError(f"min_similarity must be in (0, 1); received {min_similarity!r}.")
     phrases = [p for p in _SPLIT.split(text.strip()) if p and p.strip()] or [text.strip()]
-    from b2m.features import get_feature_space
-
     phrase_vectors = unit_rows(np.asarray(get_feature_space(text_space).embed_text(phrases), float))
     similarity = (phrase_vectors @ _tag_vectors(names, text_space).T).max(0)
     matched = similarity >= float(min_similarity)
@@ -322,9 +320,6 @@ class TextSearch:
         **options
             ``min_similarity``.
         """
-        from b2m.analysis._embeddings import study_embeddings
-        from b2m.features import get_feature_space
-
         fs = get_feature_space(space)
         names = getattr(fs, "tag_names", None)
         if not names or hasattr(fs, "tags_from_embedding"):

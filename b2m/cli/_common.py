@@ -52,6 +52,7 @@ def add_common_options(parser, *, suppress: bool = False) -> None:
 
 def add_study_options(parser, *, subject: bool = True) -> None:
     """``--dataset``, ``--subject``, the simulated study's and the real data's options."""
+    # lazy: b2m.datasets pulls pandas, scipy and pooch into `import b2m.cli`
     from b2m.datasets import DEFAULT_SNR
 
     group = parser.add_argument_group("study")
@@ -102,6 +103,7 @@ def add_study_options(parser, *, subject: bool = True) -> None:
 
 def check_space(name: str):
     """Build the feature space ``--space`` names; an unknown name is an error naming --space."""
+    # lazy: keeps `b2m --help` fast
     from b2m.features import resolve_feature_space
 
     return resolve_feature_space(name, param="--space")
@@ -109,6 +111,7 @@ def check_space(name: str):
 
 def load_study_from_args(args, subject: str | None = None):
     """Load the study the options name (``--dataset``, ``--subject``, …)."""
+    # lazy: keeps `b2m --help` fast
     from b2m.datasets import load_study
 
     subject = args.subject if subject is None else subject

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 
 from b2m.cli._common import human_size, new_parser
+from b2m.config import get_data_home
 
 __all__ = ["add_data_commands"]
 
 
 def _fetch(args) -> int:
-    from b2m.config import get_data_home
+    # lazy: keeps `b2m --help` fast
     from b2m.datasets import MIRROR_ENV_VAR, _fetch, fetch_ds003720
 
     selection = {"subjects": args.subjects, "tasks": args.tasks, "runs": args.runs}
@@ -55,6 +56,7 @@ def _fetch(args) -> int:
 
 
 def _simulate(args) -> int:
+    # lazy: keeps `b2m --help` fast
     from b2m.datasets import make_simulated_study
 
     root = make_simulated_study(
@@ -69,6 +71,7 @@ def _simulate(args) -> int:
 
 
 def _demo(args) -> int:
+    # lazy: keeps `b2m --help` fast
     from b2m.demo import main as demo_main
 
     argv = ["--out", args.out] + (["--no-notebooks"] if args.no_notebooks else [])
@@ -79,6 +82,7 @@ def _demo(args) -> int:
 
 def add_data_commands(sub) -> None:
     """Register ``fetch``, ``simulate`` and ``demo``."""
+    # lazy: b2m.datasets pulls pandas, scipy and pooch into `import b2m.cli`
     from b2m.datasets import DEFAULT_SNR
 
     p = new_parser(

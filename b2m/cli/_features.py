@@ -55,6 +55,7 @@ def parse_excerpt(text: str | None, whole: bool):
 
 
 def _study_features(args) -> int:
+    # lazy: keeps `b2m --help` fast
     from b2m.analysis import study_embeddings
     from b2m.features._cache import feature_cache_path
 
@@ -74,6 +75,7 @@ def _study_features(args) -> int:
 
 
 def _library_features(args) -> int:
+    # lazy: keeps `b2m --help` fast (pulls numpy, pandas and scipy)
     from b2m._utils._io import save_json
     from b2m.features import embed_music_folder
 

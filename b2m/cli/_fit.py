@@ -6,7 +6,9 @@ import json
 import time
 from pathlib import Path
 
+import b2m
 from b2m.cli._common import add_study_options, check_space, load_study_from_args, new_parser
+from b2m.config import get_data_home
 
 __all__ = ["RESULT_FILES", "add_fit_commands", "default_results_dir", "save_fit"]
 
@@ -16,8 +18,6 @@ RESULT_FILES = ("arrays.npz", "table.csv", "params.json")
 
 def default_results_dir(data_home, dataset: str, subject: str, kind: str, space: str) -> Path:
     """``<data home>/results/<dataset>/<subject>/<kind>-<space>``."""
-    from b2m.config import get_data_home
-
     return (
         get_data_home(data_home, create=False) / "results" / dataset / subject / f"{kind}-{space}"
     )
@@ -78,6 +78,7 @@ def save_fit(out, kind: str, result, params: dict) -> Path:
         ``out``. Each file is written atomically and ``params.json`` last; a previous
         ``params.json`` is removed first.
     """
+    # lazy: pulls numpy into `import b2m.cli`
     from b2m._utils._io import atomic_path, save_json, save_npz
 
     out = Path(out)
@@ -147,7 +148,7 @@ def _check_alphas(alphas):
 
 
 def _fit(args) -> int:
-    import b2m
+    # lazy: keeps `b2m --help` fast
     from b2m.analysis import decode_study, encode_study
 
     check_space(args.space)  # an unknown space fails before the study loads
@@ -197,6 +198,7 @@ def _fit(args) -> int:
 
 
 def _decode(args) -> int:
+    # lazy: keeps `b2m --help` fast
     from b2m.analysis import decode_study
 
     study = load_study_from_args(args)

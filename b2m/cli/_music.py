@@ -10,6 +10,7 @@ __all__ = ["add_music_command"]
 
 
 def _fetch_music(args) -> int:
+    # lazy: keeps `b2m --help` fast
     from b2m.datasets import _debian_music, debian_music_root, fetch_debian_music, load_debian_music
 
     if args.dest is not None:

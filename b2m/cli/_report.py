@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from b2m.cli._common import markdown_table, new_parser
+from b2m.config import get_data_home
 
 __all__ = ["add_report_command", "load_results"]
 
@@ -124,8 +125,6 @@ def format_report(records: list[dict], fmt: str = "table") -> str:
 
 
 def _report(args) -> int:
-    from b2m.config import get_data_home
-
     results_dir = args.results_dir
     if results_dir is None:
         results_dir = get_data_home(args.data_home, create=False) / "results"

@@ -25,6 +25,8 @@ import numpy as np
 from b2m._utils._audio import resample
 from b2m._utils._progress import progress
 from b2m._utils._validation import check_array, check_choice
+from b2m.config import get_data_home
+from b2m.features._hf import _REPO_ID, _REVISION, _local_source, _manifest_defaults, hf_hub_cache
 from b2m.reconstruction._base import Reconstruction, Reconstructor
 from b2m.reconstruction._musicgen import MusicGenReconstructor
 
@@ -201,8 +203,6 @@ class CLAPDiffusionReconstructor(Reconstructor):
         device: str | None = None,
         batch_size: int = 4,
     ):
-        from b2m.features._hf import _REPO_ID, _REVISION
-
         if not isinstance(model, str) or not _REPO_ID.match(model):
             raise ValueError(
                 f"model must be a Hugging Face repository id such as {DEFAULT_AUDIOLDM!r}; "
@@ -359,8 +359,6 @@ class CLAPDiffusionReconstructor(Reconstructor):
     _device = MusicGenReconstructor._device  # default CUDA, CPU fallback with a warning
 
     def _missing(self, revision: str, why: str, home_dir: Path | None) -> FileNotFoundError:
-        from b2m.features._hf import hf_hub_cache
-
         repo = self.params["model"]
         where = f", or put such a folder at {str(home_dir)!r}" if home_dir is not None else ""
         return FileNotFoundError(
@@ -377,8 +375,6 @@ class CLAPDiffusionReconstructor(Reconstructor):
 
     def _resolve(self):
         """Where the pipeline is: ``model_dir``, the data home, or the Hugging Face cache."""
-        from b2m.features._hf import _local_source, _manifest_defaults, hf_hub_cache
-
         p = self.params
         if p["model_dir"] is not None:
             path = Path(p["model_dir"]).expanduser().resolve()
@@ -389,8 +385,6 @@ class CLAPDiffusionReconstructor(Reconstructor):
         revision = p["revision"] or manifest_revision or "main"
         home_dir = None
         if default_dir:
-            from b2m.config import get_data_home
-
             home_dir = get_data_home(create=False) / default_dir
             if (home_dir / "model_index.json").is_file():
                 return _local_source(home_dir.resolve(), p["model"], "data_home"), None
@@ -497,6 +491,7 @@ class CLAPDiffusionReconstructor(Reconstructor):
         return int(np.random.default_rng(entropy).integers(2**31))
 
     def _reconstruct(self, x: np.ndarray, ids: list[str], k: int) -> list:
+        # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
         from b2m.datasets._music import apply_fades_and_rms
 
         torch, _ = _import_diffusers()

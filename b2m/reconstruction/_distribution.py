@@ -46,6 +46,7 @@ import warnings
 import numpy as np
 
 from b2m._utils._validation import check_array
+from b2m.models import top_k_accuracy
 
 __all__ = [
     "FrechetSpace",
@@ -361,8 +362,6 @@ def top_k_rows(embeddings, stimuli, target_index, k=(1, 5, 10)) -> dict[int, np.
     -------
     dict of int to ndarray of shape (n,)
     """
-    from b2m.models import top_k_accuracy
-
     x = check_array(embeddings, "embeddings", ndim=2)
     s = check_array(stimuli, "stimuli", ndim=2, min_samples=2)
     t = np.asarray(target_index)

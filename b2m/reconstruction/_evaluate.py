@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from b2m._utils._validation import check_array
 from b2m.features import resolve_feature_space
 from b2m.models import identification_accuracy, unit_rows
 from b2m.reconstruction._base import Reconstruction
@@ -251,6 +252,7 @@ def evaluate_reconstructions(
     """
     from sklearn.linear_model import LogisticRegression
 
+    # lazy: b2m.analysis pulls b2m.datasets (pooch, yaml, platformdirs)
     from b2m.analysis import study_embeddings
 
     fs = resolve_feature_space(feature_space, modality="audio", param="feature_space")
@@ -360,8 +362,6 @@ def evaluate_reconstructions(
 
 def _decoded(decoded, fs, study, test_ids):
     """Decoded test embeddings in the space's raw units, and their clip ids."""
-    from b2m._utils._validation import check_array
-
     if hasattr(decoded, "decoder") and hasattr(decoded, "decoded"):
         if decoded.space != fs.name:
             raise ValueError(

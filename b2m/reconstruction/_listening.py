@@ -33,6 +33,7 @@ import pandas as pd
 from b2m._utils._io import save_json
 from b2m._utils._validation import check_array
 from b2m.reconstruction._base import Reconstruction
+from b2m.reconstruction._evaluate import _flatten
 from b2m.reconstruction._listening_score import ListeningScore
 
 __all__ = ["CHOICES", "ListeningTest", "ListeningTrial"]
@@ -161,8 +162,6 @@ def _load_stimulus(load, clip_id: str) -> tuple[np.ndarray, int]:
 
 def _one_backend(reconstructions, backend) -> tuple[str, dict[str, Reconstruction]]:
     """The first-ranked reconstruction of each target, for one backend."""
-    from b2m.reconstruction._evaluate import _flatten
-
     if isinstance(reconstructions, Mapping):
         names = list(reconstructions)
         if backend is None:

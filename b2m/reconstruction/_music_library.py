@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from b2m._utils._progress import progress
+from b2m.features import cached_features, get_feature_space
+from b2m.models import LibraryIndex
+
 __all__ = ["MusicLibrary", "debian_music_library"]
 
 #: Every excerpt is read at this rate (the feature spaces resample as they need).
@@ -45,6 +49,7 @@ class MusicLibrary:
 
     def load_audio(self, clip_id: str) -> tuple[np.ndarray, int]:
         """The excerpt of one track: ``(mono float32 waveform, sample rate)``."""
+        # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
         from b2m.datasets import load_debian_track
 
         rows = self.metadata.index[self.metadata["clip_id"] == str(clip_id)]
@@ -70,8 +75,6 @@ class MusicLibrary:
             E.g. ``decoding.decoder.transform_embeddings``, to search in a decoder's
             standardised space.
         """
-        from b2m.models import LibraryIndex
-
         emb = self.embeddings if transform is None else transform(self.embeddings)
         return LibraryIndex(np.asarray(emb, dtype=np.float32), self.metadata)
 
@@ -114,9 +117,8 @@ def debian_music_library(
     ValueError
         If ``space`` is not an audio space or ``excerpt`` is not positive.
     """
-    from b2m._utils._progress import progress
+    # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
     from b2m.datasets import debian_music_root, load_debian_music, load_debian_track
-    from b2m.features import cached_features, get_feature_space
 
     fs = get_feature_space(space)
     if fs.modality != "audio":

@@ -194,6 +194,7 @@ class AttributeReadout:
         """
         from sklearn.linear_model import LogisticRegression, RidgeCV
 
+        # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
         from b2m.datasets._music import INSTRUMENTS
 
         x = check_array(embeddings, "embeddings", ndim=2, min_samples=2)
@@ -328,6 +329,7 @@ class AttributeReadout:
             attribute; NaN where the held-out values are constant).
         """
         self._check_fitted()
+        # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
         from b2m.datasets._music import INSTRUMENTS
 
         z = self._prepare(embeddings)

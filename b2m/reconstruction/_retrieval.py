@@ -7,6 +7,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from b2m._utils._validation import check_choice
+from b2m.models import LibraryIndex
 from b2m.reconstruction._base import Reconstruction, Reconstructor
 
 __all__ = ["LIBRARIES", "RetrievalReconstructor", "study_library"]
@@ -64,8 +66,6 @@ class RetrievalReconstructor(Reconstructor):
         source: str | None = None,
         library_name: str | None = None,
     ):
-        from b2m.models import LibraryIndex
-
         if not isinstance(library, LibraryIndex):
             raise TypeError(
                 f"library must be a b2m.models.LibraryIndex; received {type(library).__name__}."
@@ -219,9 +219,8 @@ def study_library(
         If ``library`` is not one of :data:`LIBRARIES`, or both ``library`` and
         ``clip_ids`` are given.
     """
-    from b2m._utils._validation import check_choice
+    # lazy: b2m.analysis pulls b2m.datasets (pooch, yaml, platformdirs)
     from b2m.analysis import study_embeddings
-    from b2m.models import LibraryIndex
 
     if library is not None and clip_ids is not None:
         raise ValueError(

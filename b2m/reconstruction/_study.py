@@ -73,6 +73,7 @@ def make_reconstructor(backend: str, study, decoding, *, library=None, **params)
         other than retrieval, or the diffusion backend is given a decoding whose width
         differs from the pipeline's conditioning width.
     """
+    # lazy: b2m.analysis pulls b2m.datasets (pooch, yaml, platformdirs)
     from b2m.analysis import study_embeddings
 
     check_choice(backend, "backend", BACKENDS)

@@ -65,6 +65,7 @@ class SynthReconstructor(Reconstructor):
         sr: int = 22050,
         C: float = 10.0,
     ):
+        # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
         from b2m.datasets._music import FADE_SECONDS
 
         for pname, value, low in (("seed", seed, 0), ("n_candidates", n_candidates, 1)):
@@ -141,6 +142,7 @@ class SynthReconstructor(Reconstructor):
         return [[self._choose(pred, r) for r in range(k)] for pred in self.readout_.predict(x)]
 
     def _choose(self, pred: dict, rank: int) -> dict:
+        # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
         from b2m.datasets._music import sample_clip_attributes
 
         seed = self.params["seed"]
@@ -177,6 +179,7 @@ class SynthReconstructor(Reconstructor):
         }
 
     def _reconstruct(self, x: np.ndarray, ids: list[str], k: int) -> list:
+        # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
         from b2m.datasets._music import make_caption, render_clip
         from b2m.datasets._simulate import SIM_VERSION
 

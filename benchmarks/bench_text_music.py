@@ -4,7 +4,7 @@ Baseline, "one test per model": :func:`b2m.analysis._text_music.partition_encodi
 before the permutations were batched — for each of the music, text and union models its own
 :func:`b2m.stats.permutation_test_correlation` with the full null kept, then pooled p-values
 and region means against that null. It is timed by running today's ``partition_encoding``
-with its batched test (:func:`b2m.analysis._partition.correlation_permutation_test`) swapped
+with its batched test (:func:`b2m.stats.correlation_permutation_test`) swapped
 for that loop, in the same process, on the same subject and inputs, right before the new path;
 everything else (the encoders, the sign-flip tests) is the same code in both. The two results
 are compared (largest p-value difference, differing significant vertices).
@@ -35,8 +35,7 @@ def one_test_per_model(
     predictions, observed, *, n_permutations=1000, seed=0, regions=None, **_
 ) -> dict:
     """The baseline: the permutation step of ``partition_encoding`` before batching."""
-    from b2m.stats import pooled_pvalues
-    from b2m.stats import permutation_test_correlation
+    from b2m.stats import permutation_test_correlation, pooled_pvalues
 
     out = {k: [] for k in ("r", "pvalues", "tested", "region_r", "region_pvalues")}
     for pred in predictions:

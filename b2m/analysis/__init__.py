@@ -19,11 +19,6 @@ from b2m.analysis._embeddings import (
     study_embeddings,
 )
 from b2m.analysis._encoding import EncodingResult, encode_study
-from b2m.analysis._partition import (
-    dice_coefficient,
-    sign_flip_test,
-    variance_partition,
-)
 from b2m.analysis._tags import DecodedTags, decoded_tags, tag_auc
 from b2m.analysis._text_music import (
     TextMusicResult,
@@ -31,7 +26,7 @@ from b2m.analysis._text_music import (
     partition_encoding,
     planted_recovery,
 )
-from b2m.analysis._text_music_group import combine_text_music, stouffer_pvalues
+from b2m.analysis._text_music_group import combine_text_music
 from b2m.analysis._text_query import (
     TagQuery,
     TextSearch,
@@ -56,7 +51,6 @@ __all__ = [
     "decoded_tags",
     "decoding_records",
     "decoding_table",
-    "dice_coefficient",
     "encode_study",
     "genre_neighbour_agreement",
     "identification_null",
@@ -65,11 +59,8 @@ __all__ = [
     "planted_recovery",
     "rank_by_text",
     "select_voxels",
-    "sign_flip_test",
-    "stouffer_pvalues",
     "study_embeddings",
     "tag_auc",
     "text_response_map",
     "text_to_tags",
-    "variance_partition",
 ]

@@ -11,7 +11,7 @@ plus run-wise cross-validated predictions of the 480 training clips (``evaluatio
     unique text  = R²(M ∪ T) − R²(M)
     shared       = R²(M) + R²(T) − R²(M ∪ T)
 
-Noise and over-fitting make some estimates negative; :func:`variance_partition` corrects them
+Noise and over-fitting make some estimates negative; :func:`b2m.stats.variance_partition` corrects them
 (see its ``correction``).
 """
 
@@ -24,18 +24,19 @@ import pandas as pd
 
 from b2m._utils._validation import check_array, check_choice, check_consistent_length
 from b2m.analysis._embeddings import study_embeddings
-from b2m.analysis._partition import (
-    CORRECTIONS,
-    correlation_permutation_test,
-    dice_coefficient,
-    sign_flip_test,
-    variance_partition,
-)
 from b2m.datasets import PLANTED_THRESHOLD
 from b2m.datasets._planted import COMPONENTS
 from b2m.models import Encoder, pearson_columns, run_folds
 from b2m.regions import auditory_regions, region_table
-from b2m.stats import fdr_bh, r2_score_columns
+from b2m.stats import (
+    CORRECTIONS,
+    correlation_permutation_test,
+    dice_coefficient,
+    fdr_bh,
+    r2_score_columns,
+    sign_flip_test,
+    variance_partition,
+)
 from b2m.surface import N_VERTICES
 
 __all__ = [

@@ -5,19 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from b2m.analysis._partition import (
-    correlation_permutation_test,
-    dice_coefficient,
-    sign_flip_test,
-    variance_partition,
-)
 from b2m.analysis._text_music import (
     TextMusicResult,
     compare_text_music,
     partition_encoding,
     planted_recovery,
 )
-from b2m.stats import PERMUTATION_TOL, pooled_pvalues
+from b2m.stats import (
+    PERMUTATION_TOL,
+    correlation_permutation_test,
+    dice_coefficient,
+    pooled_pvalues,
+    sign_flip_test,
+    variance_partition,
+)
 
 # -- variance_partition ---------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from b2m.analysis import combine_text_music, compare_text_music, stouffer_pvalues
+from b2m.analysis import combine_text_music, compare_text_music
+from b2m.stats import stouffer_pvalues
 
 
 def test_stouffer_pvalues_known_values():

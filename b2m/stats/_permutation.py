@@ -1,7 +1,8 @@
-"""Statistics for encoding maps: permutation nulls, FDR, noise ceilings, per-target scores.
+"""Permutation tests vectorised over targets, and the null pooled over targets.
 
-Everything works column-wise on arrays of shape ``(n_samples, n_targets)`` (samples are
-clips, targets are vertices or embedding dimensions) and is vectorised over targets.
+Clip permutations of encoding correlations (one model, or several sharing one pass of
+permutations), sign flips of paired loss differences, and exact p-values against a null
+pooled over all tested targets (:class:`PooledNull`).
 """
 
 from __future__ import annotations
@@ -15,67 +16,13 @@ from b2m._utils._validation import check_array
 
 __all__ = [
     "PERMUTATION_TOL",
-    "NoiseCeiling",
     "PermutationResult",
     "PooledNull",
-    "fdr_bh",
-    "noise_ceiling",
-    "normalised_r",
+    "correlation_permutation_test",
     "permutation_test_correlation",
     "pooled_pvalues",
-    "r2_score_columns",
-    "split_half_reliability",
+    "sign_flip_test",
 ]
-
-
-def fdr_bh(pvalues, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """Benjamini–Hochberg false discovery rate control over all entries.
-
-    Parameters
-    ----------
-    pvalues : array-like of any shape
-        p-values in [0, 1]; NaN entries are ignored (never rejected, q is NaN) and do not count
-        towards the number of tests.
-    alpha : float, default 0.05
-        Target false discovery rate, in (0, 1).
-
-    Returns
-    -------
-    rejected : ndarray of bool, same shape as ``pvalues``
-        True where the null is rejected at FDR ``alpha``.
-    qvalues : ndarray of float, same shape as ``pvalues``
-        BH-adjusted p-values (``rejected == qvalues <= alpha``).
-
-    Raises
-    ------
-    ValueError
-        If ``alpha`` is not in (0, 1) or a p-value lies outside [0, 1].
-    """
-    if not (np.isscalar(alpha) and 0 < float(alpha) < 1):
-        raise ValueError(f"alpha must be a number in (0, 1); received {alpha!r}.")
-    p = check_array(pvalues, "pvalues", allow_nan=True, min_samples=0)
-    if np.isinf(p).any():
-        raise ValueError("pvalues must lie in [0, 1] (NaN allowed); received infinite value(s).")
-    finite = ~np.isnan(p)
-    bad = finite & ((p < 0) | (p > 1))
-    if bad.any():
-        raise ValueError(
-            f"pvalues must lie in [0, 1] (NaN allowed); received {int(bad.sum())} value(s) "
-            f"outside, e.g. {p[bad].flat[0]!r}."
-        )
-    q = np.full(p.shape, np.nan)
-    values = p[finite]
-    m = values.size
-    if m:
-        order = np.argsort(values, kind="stable")
-        ranked = values[order] * m / np.arange(1, m + 1)
-        ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-        adjusted = np.empty(m)
-        adjusted[order] = np.minimum(ranked, 1.0)
-        q[finite] = adjusted
-    rejected = np.zeros(p.shape, bool)
-    rejected[finite] = q[finite] <= alpha
-    return rejected, q
 
 
 @dataclass
@@ -379,203 +326,181 @@ def permutation_test_correlation(
     )
 
 
-@dataclass
-class NoiseCeiling:
-    """Signal and noise power of repeated responses (Sahani & Linden 2003).
+def sign_flip_test(
+    predicted_full,
+    predicted_reduced,
+    observed,
+    *,
+    n_permutations: int = 1000,
+    seed: int | None = 0,
+    regions: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """One-sided paired sign-flip test of an R² gain ``R²(full) − R²(reduced) > 0``.
 
-    Attributes
-    ----------
-    signal_power : ndarray of shape (n_targets,)
-        ``SP = (Var(sum_k y_k) - sum_k Var(y_k)) / (n (n - 1))``, variances over clips.
-    noise_power : ndarray of shape (n_targets,)
-        ``NP = mean_k Var(y_k) - SP`` (noise variance of a single repeat).
-    n_repeats : int
-    explainable_variance : ndarray of shape (n_targets,)
-        Share of the variance of the repeat-averaged response that is signal,
-        ``SP / Var(mean_k y_k)``, clipped to [0, 1].
-    max_r : ndarray of shape (n_targets,)
-        ``sqrt(explainable_variance)``: the expected correlation between the noise-free
-        signal and the repeat-averaged response, an upper bound on a model's test r
-        (``CC_max`` of Schoppe et al. 2016).
-    """
-
-    signal_power: np.ndarray = field(repr=False)
-    noise_power: np.ndarray = field(repr=False)
-    n_repeats: int
-    explainable_variance: np.ndarray = field(repr=False)
-    max_r: np.ndarray = field(repr=False)
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per target."""
-        return pd.DataFrame(
-            {
-                "signal_power": self.signal_power,
-                "noise_power": self.noise_power,
-                "explainable_variance": self.explainable_variance,
-                "max_r": self.max_r,
-            }
-        )
-
-
-def noise_ceiling(test_repeats) -> NoiseCeiling:
-    """Estimate the noise ceiling from repeated presentations of the same clips.
+    Per sample and target, ``d = (e_reduced² − e_full²) / SS_tot`` sums to the gain. Under
+    the null that both models predict equally well, each sample's ``d`` is symmetric about
+    zero; the null flips the signs of whole samples (the same flips for every target, so
+    region means get a valid null too). Conservative when the full model only adds noise.
 
     Parameters
     ----------
-    test_repeats : array of shape (n_repeats, n_clips, n_targets)
-        Responses to the same clips (same order) in each repeat; at least 2 repeats and
-        3 clips.
+    predicted_full, predicted_reduced, observed : arrays of shape (n_samples, n_targets)
+    n_permutations : int, default 1000
+    seed : int or None, default 0
+    regions : array of shape (n_targets, n_regions), optional
+        Averaging weights (columns sum to 1) for region-level tests.
 
     Returns
     -------
-    NoiseCeiling
-        Targets without variance get ``explainable_variance = max_r = 0``.
-
-    Notes
-    -----
-    The ceiling counts as signal everything the repeats share. In ds003720 (and in the
-    simulated study, which copies its schedule) the four repeats of a test clip are played
-    in one run and in a fixed cyclic order, so noise shared within the run (slow drift
-    left after cleaning, arousal) and carry-over from the clip that always precedes it
-    repeat with the clip and inflate the ceiling; the within-repeat variance cannot tell
-    them apart. :func:`split_half_reliability` is an independent estimate of the same
-    quantity (it agrees with ``explainable_variance`` when the noise is independent across
-    repeats) but shares this bias: only repeats in different runs and orders could remove
-    it. Read normalised scores against this ceiling as lower bounds.
-
-    Raises
-    ------
-    ValueError
-        If the array is not 3-D, has fewer than 2 repeats or 3 clips, or is not finite.
+    gain : ndarray of shape (n_targets,)
+    pvalues : ndarray of shape (n_targets,)
+        Pooled-null p-values of the studentised gain; NaN for constant targets (left out of
+        the pooled null).
+    region_gain, region_pvalues : ndarray of shape (n_regions,) or None
+        Mean gain per region and ``(1 + #{null ≥ gain}) / (1 + n_permutations)``.
     """
-    y = check_array(test_repeats, "test_repeats", ndim=3)
-    n_rep, n_clips, _ = y.shape
-    if n_rep < 2:
-        raise ValueError(
-            "test_repeats must have at least 2 repeats along axis 0 (shape (n_repeats, "
-            f"n_clips, n_targets)); received shape {y.shape}."
-        )
-    if n_clips < 3:
-        raise ValueError(f"test_repeats needs at least 3 clips along axis 1; received {y.shape}.")
-    var_each = y.var(axis=1, ddof=1)  # (n_rep, n_targets)
-    var_sum = y.sum(0).var(axis=0, ddof=1)
-    sp = (var_sum - var_each.sum(0)) / (n_rep * (n_rep - 1))
-    tp = var_each.mean(0)
-    var_mean = var_sum / n_rep**2
-    ev = np.divide(sp, var_mean, out=np.zeros_like(sp), where=var_mean > 0)
-    ev = np.clip(ev, 0.0, 1.0)
-    return NoiseCeiling(
-        signal_power=sp,
-        noise_power=tp - sp,
-        n_repeats=int(n_rep),
-        explainable_variance=ev,
-        max_r=np.sqrt(ev),
-    )
+    full = check_array(predicted_full, "predicted_full", ndim=2, min_samples=2)
+    obs = check_array(observed, "observed", shape=full.shape)
+    red = check_array(predicted_reduced, "predicted_reduced", shape=full.shape)
+    if not (isinstance(n_permutations, int | np.integer) and n_permutations > 0):
+        raise ValueError(f"n_permutations must be a positive integer; received {n_permutations!r}.")
+    ss_tot = np.square(obs - obs.mean(0)).sum(0)
+    ok = obs.max(0) > obs.min(0)  # exact: a constant column's ss_tot is rounding noise
+    d = (np.square(obs - red) - np.square(obs - full)) / np.where(ok, ss_tot, 1.0)
+    d[:, ~ok] = 0.0
+    gain = d.sum(0)
+    # Studentised gain: its sign-flip null is ~N(0, 1) at every target, so nulls pool.
+    scale = np.sqrt(np.square(d).sum(0))
+    z = gain / np.where(scale > 0, scale, 1.0)
+    rng = np.random.default_rng(seed)
+    null_z = np.empty((n_permutations, d.shape[1]), np.float32)
+    w = None
+    if regions is not None:
+        w = check_array(regions, "regions", ndim=2, shape=(full.shape[1], None))
+        region_gain = gain @ w
+        region_exceed = np.zeros(w.shape[1])
+    for start in range(0, n_permutations, 100):
+        signs = rng.choice(np.array([-1.0, 1.0]), size=(min(100, n_permutations - start), len(d)))
+        null = signs @ d
+        null_z[start : start + len(signs)] = null / np.where(scale > 0, scale, 1.0)
+        if w is not None:
+            region_exceed += (null @ w >= region_gain - 1e-12).sum(0)
+    pvalues = np.full(d.shape[1], np.nan)
+    pvalues[ok] = pooled_pvalues(z[ok], null_z[:, ok])
+    if w is None:
+        return gain, pvalues, None, None
+    return gain, pvalues, region_gain, (1.0 + region_exceed) / (1.0 + n_permutations)
 
 
-def split_half_reliability(test_repeats) -> np.ndarray:
-    """Split-half reliability of the repeat-averaged response, Spearman–Brown corrected.
+def correlation_permutation_test(
+    predictions,
+    observed,
+    *,
+    n_permutations: int = 1000,
+    seed: int | None = 0,
+    regions: np.ndarray | None = None,
+    batch_size: int = 100,
+    chunk_size: int = 256,
+) -> dict:
+    """Permutation test of the Pearson r of several predictions of the same observations.
 
-    For every split of the repeats into two halves of equal size (for 4 repeats: {0,1} vs
-    {2,3}, {0,2} vs {1,3}, {0,3} vs {1,2}), the Pearson correlation over clips between the
-    two half means; the correlations are averaged over splits and stepped up to the full
-    number of repeats with the Spearman–Brown formula ``2 r / (1 + r)``. The result
-    estimates the correlation between two independent means of all repeats, which is the
-    quantity :func:`noise_ceiling` reports as ``explainable_variance`` (so its square root
-    compares with ``max_r``), without its variance decomposition. It shares the ceiling's
-    caveat: noise and carry-over shared by repeats of the same run count as signal (see
-    :func:`noise_ceiling`).
+    The test of :func:`b2m.stats.permutation_test_correlation` (rows — whole clips —
+    permuted, the same permutation for every target; the same permutations for the same
+    ``seed``) with p-values against the null pooled over tested targets
+    (:func:`b2m.stats.pooled_pvalues`) and, with ``regions``, region-mean r against the same
+    permutations — for ``k`` predictions at once. The observed responses are gathered in
+    permuted order once per permutation and block of targets and contracted with every
+    prediction (``Σ_n ẑ[π(n)] z[n] = Σ_m ẑ[m] z[π⁻¹(m)]``), in blocks small enough to stay
+    in cache (the single-prediction test gathers ``batch_size × n_samples × 1024`` values,
+    hundreds of MB, per block). Memory: the null, ``4 · k · n_permutations · n_targets``
+    bytes.
 
     Parameters
     ----------
-    test_repeats : array of shape (n_repeats, n_clips, n_targets)
-        Responses to the same clips (same order) in each repeat; an even number of repeats
-        (at least 2) and at least 3 clips.
-
-    Returns
-    -------
-    ndarray of shape (n_targets,)
-        In (-1, 1]; 0 for targets without variance. Negative values (halves
-        anti-correlated, i.e. no reliable signal) are kept, not clipped.
-
-    Raises
-    ------
-    ValueError
-        If the array is not 3-D, has an odd number of repeats or fewer than 2, fewer than
-        3 clips, or is not finite.
-    """
-    from itertools import combinations
-
-    y = check_array(test_repeats, "test_repeats", ndim=3, dtype=np.float64)
-    n_rep, n_clips, _ = y.shape
-    if n_rep < 2 or n_rep % 2:
-        raise ValueError(
-            "test_repeats must have an even number (>= 2) of repeats along axis 0 (shape "
-            f"(n_repeats, n_clips, n_targets)); received shape {y.shape}."
-        )
-    if n_clips < 3:
-        raise ValueError(f"test_repeats needs at least 3 clips along axis 1; received {y.shape}.")
-    rest = range(1, n_rep)  # repeat 0 always in the first half: each split counted once
-    rs = []
-    for others in combinations(rest, n_rep // 2 - 1):
-        first = [0, *others]
-        second = [k for k in range(n_rep) if k not in first]
-        a = y[first].mean(0)
-        b = y[second].mean(0)
-        a = a - a.mean(0)
-        b = b - b.mean(0)
-        den = np.sqrt((a * a).sum(0) * (b * b).sum(0))
-        rs.append(np.divide((a * b).sum(0), den, out=np.zeros(den.shape), where=den > 0))
-    r = np.mean(rs, axis=0)
-    return np.divide(2 * r, 1 + r, out=np.zeros_like(r), where=(1 + r) > 0)
-
-
-def normalised_r(r, ceiling, min_ceiling: float = 0.1) -> np.ndarray:
-    """Correlation divided by the noise ceiling.
-
-    Parameters
-    ----------
-    r : array of shape (n_targets,)
-        Test correlations (against the repeat-averaged response).
-    ceiling : NoiseCeiling or array of shape (n_targets,)
-        The ceiling, or its ``max_r``.
-    min_ceiling : float, default 0.1
-        Targets whose ``max_r`` is below this get NaN (the ratio would be noise).
-
-    Returns
-    -------
-    ndarray of shape (n_targets,)
-    """
-    r = check_array(r, "r", ndim=1, allow_nan=True)
-    max_r = ceiling.max_r if isinstance(ceiling, NoiseCeiling) else ceiling
-    max_r = check_array(max_r, "ceiling", shape=r.shape, allow_nan=True)
-    if not (np.isscalar(min_ceiling) and min_ceiling > 0):
-        raise ValueError(f"min_ceiling must be a positive number; received {min_ceiling!r}.")
-    ok = np.isfinite(max_r) & (max_r >= min_ceiling)
-    return np.where(ok, r / np.where(ok, max_r, 1.0), np.nan)
-
-
-def r2_score_columns(predicted, observed) -> np.ndarray:
-    """Coefficient of determination per column, ``1 - SS_res / SS_tot``.
-
-    Parameters
-    ----------
-    predicted : array of shape (n_samples, n_targets)
+    predictions : sequence of arrays of shape (n_samples, n_targets)
     observed : array of shape (n_samples, n_targets)
+    n_permutations : int, default 1000
+    seed : int or None, default 0
+    regions : array of shape (n_targets, n_regions), optional
+        Averaging weights (columns sum to 1) for region-level tests.
+    batch_size : int, default 100
+        Permutations drawn at once (as in :func:`b2m.stats.permutation_test_correlation`:
+        the same ``seed`` and ``batch_size`` give the same permutations).
+    chunk_size : int, default 256
+        Targets processed at once.
 
     Returns
     -------
-    ndarray of shape (n_targets,)
-        Can be negative; NaN where ``observed`` is constant.
+    dict
+        ``"r"``: ndarray of shape (k, n_targets); ``"pvalues"``: pooled-null p-values,
+        shape (k, n_targets), NaN where untested; ``"tested"``: bool, shape (k, n_targets)
+        (neither the prediction nor the observation constant); ``"region_r"`` and
+        ``"region_pvalues"``: shape (k, n_regions), ``(1 + #{null ≥ r}) / (1 +
+        n_permutations)``, or None without ``regions``.
     """
-    predicted = check_array(predicted, "predicted", ndim=2, min_samples=2)
-    observed = check_array(observed, "observed", ndim=2, min_samples=2)
-    if predicted.shape != observed.shape:
-        raise ValueError(
-            "predicted and observed must have the same shape (n_samples, n_targets); "
-            f"received {predicted.shape} and {observed.shape}."
+    obs = check_array(observed, "observed", ndim=2, min_samples=3)
+    if isinstance(predictions, np.ndarray) and predictions.ndim == 2:
+        raise TypeError("predictions must be a sequence of 2-D arrays; received one 2-D array.")
+    preds = [
+        check_array(p, f"predictions[{i}]", shape=obs.shape) for i, p in enumerate(predictions)
+    ]
+    if not preds:
+        raise ValueError("predictions must hold at least one array; received none.")
+    for name, value in (
+        ("n_permutations", n_permutations),
+        ("batch_size", batch_size),
+        ("chunk_size", chunk_size),
+    ):
+        if not (isinstance(value, int | np.integer) and value > 0):
+            raise ValueError(f"{name} must be a positive integer; received {value!r}.")
+    n, n_targets = obs.shape
+    w = None
+    if regions is not None:
+        w = check_array(regions, "regions", ndim=2, shape=(n_targets, None))
+    zo = _standardise(obs).astype(np.float32)
+    zp = np.empty((len(preds), n, n_targets), np.float32)
+    r = np.empty((len(preds), n_targets))
+    tested = np.empty((len(preds), n_targets), bool)
+    constant_obs = _constant_columns(obs)
+    for j, p in enumerate(preds):
+        zp[j] = _standardise(p)
+        r[j] = np.einsum("nt,nt->t", zp[j], zo, dtype=np.float64)
+        tested[j] = ~(_constant_columns(p) | constant_obs)
+    del preds
+    rng = np.random.default_rng(seed)
+    perms = np.vstack(
+        [
+            _permutations(rng, min(batch_size, n_permutations - start), None, n)
+            for start in range(0, n_permutations, batch_size)
+        ]
+    )
+    inverse = np.argsort(perms, axis=1)  # Σ_n ẑ[π(n)] z[n] = Σ_m ẑ[m] z[π⁻¹(m)]
+    null = np.empty((len(r), n_permutations, n_targets), np.float32)
+    sub = max(1, 4096 // max(1, min(chunk_size, n_targets)) // 4)  # ~2 MB gathered at once
+    for c0 in range(0, n_targets, chunk_size):
+        c1 = min(c0 + chunk_size, n_targets)
+        zo_c = np.ascontiguousarray(zo[:, c0:c1])
+        zp_c = np.ascontiguousarray(zp[:, :, c0:c1])
+        for b0 in range(0, n_permutations, sub):
+            idx = inverse[b0 : b0 + sub]
+            gathered = np.take(zo_c, idx.ravel(), axis=0).reshape(len(idx), n, c1 - c0)
+            null[:, b0 : b0 + len(idx), c0:c1] = np.einsum("bnt,knt->kbt", gathered, zp_c)
+    del zp
+    out = {
+        "r": r,
+        "pvalues": np.stack(
+            [pooled_pvalues(r[j], null[j], tested=tested[j]) for j in range(len(r))]
+        ),
+        "tested": tested,
+        "region_r": None,
+        "region_pvalues": None,
+    }
+    if w is not None:
+        region_r = r @ w
+        w32 = w.astype(np.float32)
+        exceed = np.stack(
+            [(null[j] @ w32 >= region_r[j] - PERMUTATION_TOL).sum(0) for j in range(len(r))]
         )
-    ss_res = np.square(observed - predicted).sum(0)
-    ss_tot = np.square(observed - observed.mean(0)).sum(0)
-    ok = ~_constant_columns(observed)  # exact: a constant column's ss_tot is rounding noise
-    return np.where(ok, 1.0 - ss_res / np.where(ok, ss_tot, 1.0), np.nan)
+        out["region_r"] = region_r
+        out["region_pvalues"] = (1.0 + exceed) / (1.0 + n_permutations)
+    return out

@@ -3,9 +3,10 @@
 Arrays have shape ``(n_samples, n_targets)`` (samples are clips, targets are vertices or
 embedding dimensions). Study-level analyses (:mod:`b2m.analysis`) call these.
 
-- :mod:`~b2m.stats._permutation`: permutation tests (clip permutations of correlations, one
-  model or several sharing a pass; sign flips of paired loss differences) and the exact null
-  pooled over targets (:class:`PooledNull`, :func:`pooled_pvalues`);
+- :mod:`~b2m.stats._permutation`: the clip-permutation test of correlations and the exact
+  null pooled over targets (:class:`PooledNull`, :func:`pooled_pvalues`);
+- :mod:`~b2m.stats._shared`: tests sharing one pass of permutations across models (several
+  models' correlations; sign flips of paired loss differences);
 - :mod:`~b2m.stats._pvalues`: Benjamini-Hochberg FDR and Stouffer's combination;
 - :mod:`~b2m.stats._ceiling`: noise ceilings from test repeats, split-half reliability,
   normalised correlations;
@@ -25,12 +26,11 @@ from b2m.stats._permutation import (
     PERMUTATION_TOL,
     PermutationResult,
     PooledNull,
-    correlation_permutation_test,
     permutation_test_correlation,
     pooled_pvalues,
-    sign_flip_test,
 )
 from b2m.stats._pvalues import fdr_bh, stouffer_pvalues
+from b2m.stats._shared import correlation_permutation_test, sign_flip_test
 
 __all__ = [
     "CORRECTIONS",

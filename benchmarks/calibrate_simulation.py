@@ -14,7 +14,7 @@ new temporary folder), decodes every feature space for every subject with the de
 
 The analyses are the project's own, unchanged: only the simulation is calibrated. The
 ``--scales`` and ``--annotator`` options override the simulation's constants for exploring
-(``COMPONENT_SCALES`` of :mod:`b2m.datasets._planted`, ``ANNOTATOR_ERRORS`` of
+(``COMPONENT_SCALES`` of :mod:`b2m.datasets.simulation._planted`, ``ANNOTATOR_ERRORS`` of
 :mod:`b2m.datasets._captions`); the study is then built under a distinct key so that nothing
 cached under the shipped parameters is reused or overwritten.
 
@@ -142,7 +142,7 @@ def _available(spaces) -> list[str]:
 def _jitter_table(studies):
     import pandas as pd
 
-    from b2m.datasets._planted import COMPONENTS, canonical_centres
+    from b2m.datasets.simulation._planted import COMPONENTS, canonical_centres
 
     canon = canonical_centres()
     rows = []
@@ -188,7 +188,7 @@ def main(argv=None) -> int:
     from b2m.analysis import decoding_table
     from b2m.datasets import load_study, make_simulated_study
     from b2m.datasets._captions import ANNOTATOR_ERRORS
-    from b2m.datasets._planted import COMPONENT_SCALES
+    from b2m.datasets.simulation._planted import COMPONENT_SCALES
 
     home = Path(args.data_home or tempfile.mkdtemp(prefix="b2m_calibrate_")).expanduser()
     subjects = [f"sub-{s:03d}" for s in args.subjects]

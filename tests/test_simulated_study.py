@@ -32,8 +32,8 @@ def test_layout_and_design(study):
 
 def test_per_subject_truth_round_trips(study_home, study):
     """Each subject's planted model is saved with it, reloads exactly and drove its responses."""
-    from b2m.datasets._planted import COMPONENTS, planted_gains
-    from b2m.datasets._simulate import subject_model
+    from b2m.datasets.simulation._planted import COMPONENTS, planted_gains
+    from b2m.datasets.simulation._simulate import subject_model
 
     gt = study.ground_truth
     n_features = {c: gt[f"latent_{c}"].shape[1] for c in COMPONENTS}

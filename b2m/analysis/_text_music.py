@@ -25,7 +25,7 @@ import pandas as pd
 from b2m._utils._validation import check_array, check_choice, check_consistent_length
 from b2m.analysis._embeddings import study_embeddings
 from b2m.datasets import PLANTED_THRESHOLD
-from b2m.datasets._planted import COMPONENTS
+from b2m.datasets.simulation._planted import COMPONENTS
 from b2m.models import Encoder, pearson_columns, run_folds
 from b2m.regions import auditory_regions, region_table
 from b2m.stats import (
@@ -396,7 +396,7 @@ def planted_recovery(
 ) -> pd.DataFrame:
     """Dice overlap of the recovered significant maps with the planted regions.
 
-    The planted encoding model (:mod:`b2m.datasets._planted`) has three components:
+    The planted encoding model (:mod:`b2m.datasets.simulation._planted`) has three components:
     ``acoustic`` (in the audio only), ``semantic`` (in the audio and the captions) and
     ``text_only`` (in the captions only). A map is compared with the region where the
     components it should capture have a gain ≥ ``threshold`` (default 0.5: the half-maximum

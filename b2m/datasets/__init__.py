@@ -3,13 +3,6 @@
 Also real, freely licensed music from Debian packages (:func:`fetch_debian_music`).
 """
 
-from b2m.datasets._bids import (
-    DERIVATIVES,
-    BIDSFileError,
-    DS003720Responses,
-    load_ds003720_responses,
-    load_ds003720_run,
-)
 from b2m.datasets._captions import CaptionError, load_captions
 from b2m.datasets._debian_music import (
     DEBIAN_MUSIC_PACKAGES,
@@ -47,11 +40,19 @@ from b2m.datasets._gtzan import (
     GTZANFileNotFoundError,
     GTZANStimuli,
 )
+from b2m.datasets._load_study import DATASETS, load_study
 from b2m.datasets._manifest import DatasetEntry, FileEntry, Manifest, ManifestError, load_manifest
-from b2m.datasets._planted import PLANTED_THRESHOLD, GroundTruth
 from b2m.datasets._responses import ClipResponses, ResponseWindow, clean_run, extract_clip_responses
-from b2m.datasets._simulate import DEFAULT_SNR, make_simulated_study, simulated_study_dir
-from b2m.datasets._study import DATASETS, Study, load_study
+from b2m.datasets._study import Study
+from b2m.datasets.bids._load import (
+    DERIVATIVES,
+    BIDSFileError,
+    DS003720Responses,
+    load_ds003720_responses,
+    load_ds003720_run,
+)
+from b2m.datasets.simulation._planted import PLANTED_THRESHOLD, GroundTruth
+from b2m.datasets.simulation._simulate import DEFAULT_SNR, make_simulated_study, simulated_study_dir
 
 __all__ = [
     "CLIP_SECONDS",

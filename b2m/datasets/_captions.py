@@ -16,7 +16,7 @@ than music spaces — the opposite of the paper. So the simulated annotator some
 neighbouring genre (rock/metal, disco/pop…), judges mood, tempo and timbre with some error,
 leaves instruments out or names a similar-sounding one, and writes their *own* associations
 (imagery), which agree only in part with the listener's — the text-only component of the
-planted brain model (:mod:`b2m.datasets._planted`) stays the listener's. The error rates are in
+planted brain model (:mod:`b2m.datasets.simulation._planted`) stays the listener's. The error rates are in
 :data:`ANNOTATOR_ERRORS`.
 """
 
@@ -38,7 +38,7 @@ from b2m._utils._validation import check_choice
 from b2m.config import get_data_home
 from b2m.datasets._events import clip_id as make_clip_id
 from b2m.datasets._manifest import load_manifest
-from b2m.datasets._music._constants import GENRES, IMAGERY, INSTRUMENTS
+from b2m.datasets.simulation.music._constants import GENRES, IMAGERY, INSTRUMENTS
 
 __all__ = ["ANNOTATOR_ERRORS", "CaptionError", "annotate_attributes", "load_captions"]
 
@@ -403,14 +403,14 @@ def annotate_attributes(
     instrument left out with probability ``errors["omit_instrument"]`` or named as a
     similar-sounding one with probability ``errors["confuse_instrument"]``; each imagery word
     replaced by an own association with probability ``errors["own_imagery"]``. The caption is
-    then written from this copy (:func:`b2m.datasets._music.make_caption`); the clip's audio and
+    then written from this copy (:func:`b2m.datasets.simulation.music.make_caption`); the clip's audio and
     the planted brain model use the true attributes. The same number of random draws is made
     whatever the outcomes, so one generator state gives one description.
 
     Parameters
     ----------
     attributes : dict
-        As returned by :func:`b2m.datasets._music.sample_clip_attributes`.
+        As returned by :func:`b2m.datasets.simulation.music.sample_clip_attributes`.
     rng : numpy.random.Generator
         The annotator's randomness.
     errors : dict of str to float, optional

@@ -4,7 +4,7 @@ GTZAN is not redistributable, so b2m never downloads it (see the ``gtzan`` entry
 manifest). :class:`GTZANStimuli` finds a local copy in either of the layouts in circulation,
 cuts each clip's ``[start, end)`` excerpt, makes it mono, resamples it and applies the
 ds003720 stimulus treatment (2 s linear fades, RMS normalisation) with the same function the
-simulated study uses (:func:`b2m.datasets._music.apply_fades_and_rms`).
+simulated study uses (:func:`b2m.datasets.simulation.music.apply_fades_and_rms`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from b2m.config import get_data_home
 from b2m.datasets._events import FADE_SECONDS, GENRES, SAMPLE_RATE
 from b2m.datasets._events import clip_id as make_clip_id
 from b2m.datasets._manifest import load_manifest
-from b2m.datasets._music._render import apply_fades_and_rms
+from b2m.datasets.simulation.music._render import apply_fades_and_rms
 
 __all__ = ["GTZAN_ENV_VAR", "GTZANFileError", "GTZANFileNotFoundError", "GTZANStimuli"]
 

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from b2m._utils._validation import UnknownNameError, check_choice
-from b2m.datasets._bids_files import DERIVATIVES
-from b2m.datasets._events import SUBJECTS, TR
-from b2m.datasets._planted import GroundTruth
-from b2m.datasets._responses import ClipResponses, ResponseWindow
-from b2m.datasets._simulate import DEFAULT_SNR, make_simulated_study
+from b2m._utils._validation import UnknownNameError
+from b2m.datasets._events import TR
+from b2m.datasets._responses import ClipResponses
 
-__all__ = ["DATASETS", "Study", "load_study"]
+if TYPE_CHECKING:  # only for the annotation: the simulation package loads studies itself
+    from b2m.datasets.simulation._planted import GroundTruth
 
-DATASETS = ("simulated", "ds003720")
+__all__ = ["Study"]
 
 
 @dataclass
@@ -48,7 +45,7 @@ class Study:
         The planted model of this subject (simulated study only; a dict with
         :meth:`~b2m.datasets.GroundTruth.region` for "where was it planted?"): ``gains`` (array of shape
         (3, n_vertices), the subject's own planted regions, rows in
-        ``b2m.datasets._planted.COMPONENTS`` order), ``canonical_gains`` (same shape: the
+        ``b2m.datasets.simulation._planted.COMPONENTS`` order), ``canonical_gains`` (same shape: the
         template's regions, shared by all subjects; the reference for group maps),
         ``centres_<component>`` (array of shape (n_regions, 2, 3): the subject's region
         centres, MNI mm, left/right), ``weights_<component>`` (array of shape (k, n_vertices):
@@ -124,7 +121,7 @@ class Study:
         from b2m.datasets._events import load_schedule
 
         if self.dataset == "ds003720":
-            from b2m.datasets._bids import load_ds003720_run
+            from b2m.datasets.bids._load import load_ds003720_run
 
             src = self.source or {}
             return load_ds003720_run(
@@ -222,153 +219,3 @@ class Study:
             f"Study(dataset={self.dataset!r}, subject={self.subject!r}, "
             f"train={r.train.shape}, test_repeats={r.test_repeats.shape}, space={self.space!r})"
         )
-
-
-def _planted_signal(truth: dict) -> np.ndarray:
-    """A subject's noise-free planted clip responses, recomputed from its saved truth."""
-    from b2m.datasets._planted import COMPONENTS, planted_signal
-
-    latents = {c: truth[f"latent_{c}"] for c in COMPONENTS}
-    weights = {c: truth[f"weights_{c}"] for c in COMPONENTS}
-    scales = dict(zip(COMPONENTS, truth["component_scales"].tolist(), strict=True))
-    return planted_signal(latents, truth["gains"], weights, scales)
-
-
-def _load_simulated(
-    subject: str, data_home, *, seed: int, snr: float, noise: bool, build: bool
-) -> Study:
-    from b2m.datasets._music import SAMPLE_RATE
-    from b2m.datasets._simulate import load_clips, simulated_study_dir
-
-    root = simulated_study_dir(data_home, seed=seed, snr=snr, noise=noise)
-    if build:
-        make_simulated_study(data_home, subjects=[subject], seed=seed, snr=snr, noise=noise)
-    path = root / f"{subject}_responses.npz"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"No simulated responses for {subject} in {str(root)!r}; build them with "
-            f"b2m.datasets.make_simulated_study(subjects=[{subject!r}]) or `b2m simulate`."
-        )
-    with np.load(path) as data:
-        responses = ClipResponses.from_arrays(data)
-        subject_truth = {"subject_gain": float(data["subject_gain"]), "noise_sd": data["noise_sd"]}
-        subject_truth.update(
-            {k: data[k] for k in data.files if k.startswith(("weights_", "centres_"))}
-        )
-        subject_truth["gains"] = data["gains"]
-        subject_truth["component_scales"] = data["component_scales"]
-    with np.load(root / "ground_truth.npz") as truth:
-        ground_truth = GroundTruth({k: truth[k] for k in truth.files})
-    ground_truth.update(subject_truth)
-    ground_truth["signal"] = _planted_signal(ground_truth)
-    ground_truth["params"] = json.loads((root / "study.json").read_text())
-    return Study(
-        dataset="simulated",
-        subject=subject,
-        clips=load_clips(root),
-        responses=responses,
-        space="fsaverage5",
-        root=root,
-        key=root.name,
-        sample_rate=SAMPLE_RATE,
-        ground_truth=ground_truth,
-        data_home=root.parents[1],
-    )
-
-
-def load_study(
-    dataset: str = "simulated",
-    subject: str | int = "sub-001",
-    *,
-    data_home: str | os.PathLike | None = None,
-    seed: int = 0,
-    snr: float = DEFAULT_SNR,
-    noise: bool = True,
-    build: bool = True,
-    bids_root: str | os.PathLike | None = None,
-    derivatives: str | None = None,
-    window: ResponseWindow | None = None,
-    confounds: list[str] | None = None,
-    high_pass: float | None = None,
-    mask_img=None,
-    gtzan_dir: str | os.PathLike | None = None,
-    captions: str | os.PathLike | None = None,
-    progressbar: bool = True,
-) -> Study:
-    """Load one subject's study.
-
-    Parameters
-    ----------
-    dataset : {"simulated", "ds003720"}, default "simulated"
-        ``"simulated"`` is built locally (no download) on first use. ``"ds003720"`` is the
-        real study, read from a BIDS folder (see :func:`b2m.datasets.fetch_ds003720` and
-        :func:`b2m.datasets.load_ds003720_responses`).
-    subject : str or int, default "sub-001"
-        ``"sub-001"`` … ``"sub-005"`` or 1–5.
-    data_home : str or path-like, optional
-        See :func:`b2m.get_data_home`.
-    seed, snr, noise : simulated study parameters
-        See :func:`b2m.datasets.make_simulated_study`.
-    build : bool, default True
-        Build the simulated study (or this subject) if missing.
-    bids_root : str or path-like, optional
-        ds003720 only: the BIDS folder (default ``<data home>/ds003720``).
-    derivatives : {"raw", "fmriprep-mni", "fmriprep-fsaverage5"}, optional
-        ds003720: raw runs (native voxel space, the default) or fMRIPrep outputs
-        (fsaverage5 or MNI). Accepted and checked for every dataset, so one call serves both;
-        the simulated study has one form (fsaverage5) and ignores it.
-    window : ResponseWindow, optional
-        ds003720 only: the haemodynamic window (default ``ResponseWindow()``).
-    confounds : list of str, optional
-        ds003720 only: fMRIPrep confound columns regressed out per run.
-    high_pass : float, optional
-        ds003720 only: high-pass cut-off in Hz applied per run (cosine drift regressors),
-        e.g. ``1/240`` for Brain2Music's 240-s detrend; default linear detrend only.
-    mask_img : path or nibabel image, optional
-        ds003720 volume data only: the brain mask (see ``load_ds003720_responses``).
-    gtzan_dir : str or path-like, optional
-        ds003720 only: local GTZAN copy for :meth:`Study.load_audio` (default: the
-        ``B2M_GTZAN`` environment variable, else ``<data home>/gtzan`` when it exists;
-        without any, the study loads without audio).
-    captions : str or path-like, optional
-        ds003720 only: Brain2Music's caption file (default: the file in
-        ``<data home>/brain2music_captions/`` when that folder exists, else empty captions).
-    progressbar : bool, default True
-        ds003720 only: show progress while reading runs.
-
-    Returns
-    -------
-    Study
-    """
-    check_choice(dataset, "dataset", DATASETS)
-    if isinstance(subject, int | np.integer):
-        subject = f"sub-{int(subject):03d}"
-    check_choice(subject, "subject", SUBJECTS)
-    real_only = {
-        "bids_root": bids_root,
-        "window": window,
-        "confounds": confounds,
-        "high_pass": high_pass,
-        "mask_img": mask_img,
-        "gtzan_dir": gtzan_dir,
-        "captions": captions,
-    }
-    if derivatives is not None:
-        check_choice(derivatives, "derivatives", DERIVATIVES)
-    if dataset == "ds003720":
-        from b2m.datasets._bids_study import load_real_study
-
-        return load_real_study(
-            subject,
-            derivatives="raw" if derivatives is None else derivatives,
-            data_home=data_home,
-            progressbar=progressbar,
-            **real_only,
-        )
-    given = [k for k, v in real_only.items() if v is not None]
-    if given:
-        raise ValueError(
-            f"{', '.join(given)} appl{'ies' if len(given) == 1 else 'y'} to dataset='ds003720' "
-            f"only; received {'it' if len(given) == 1 else 'them'} with dataset='simulated'."
-        )
-    return _load_simulated(subject, data_home, seed=seed, snr=snr, noise=noise, build=build)

@@ -301,7 +301,7 @@ class GenreOneHot(FeatureSpace):
     """One-hot genre labels: the category model of Nakai et al.
 
     Embeds labels, not audio: use :meth:`embed_labels`. Columns follow
-    :data:`b2m.datasets._music.GENRES` (GTZAN's ten genres).
+    :data:`b2m.datasets.simulation.music.GENRES` (GTZAN's ten genres).
     """
 
     name = "genre"
@@ -314,7 +314,7 @@ class GenreOneHot(FeatureSpace):
     @property
     def genres(self) -> tuple[str, ...]:
         """Genre of each column."""
-        from b2m.datasets._music import GENRES  # lazy: keeps b2m.features import-light
+        from b2m.datasets.simulation.music import GENRES  # lazy: keeps b2m.features import-light
 
         return GENRES
 

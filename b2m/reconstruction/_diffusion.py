@@ -117,7 +117,7 @@ class CLAPDiffusionReconstructor(Reconstructor):
     5. **Decode and treat.** The latent is decoded to a mel spectrogram and a HiFi-GAN
        vocoder (16 kHz); the waveform is resampled to ``sr`` (the stimuli's rate) and given
        the stimulus treatment of ds003720 (linear fades of ``fade_seconds`` and an RMS of
-       ``target_rms``, :func:`b2m.datasets._music.apply_fades_and_rms`).
+       ``target_rms``, :func:`b2m.datasets.simulation.music.apply_fades_and_rms`).
 
     **What is conditioned on what, and how it differs from Brain2Music.** MusicLM turns a
     MuLan embedding into discrete MuLan tokens (residual vector quantisation) that condition
@@ -492,7 +492,7 @@ class CLAPDiffusionReconstructor(Reconstructor):
 
     def _reconstruct(self, x: np.ndarray, ids: list[str], k: int) -> list:
         # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
-        from b2m.datasets._music import apply_fades_and_rms
+        from b2m.datasets.simulation.music import apply_fades_and_rms
 
         torch, _ = _import_diffusers()
         pipe = self.load()

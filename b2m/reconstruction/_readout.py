@@ -19,7 +19,7 @@ from b2m._utils._validation import check_array
 
 __all__ = ["CONTINUOUS_ATTRIBUTES", "AttributeReadout", "attribute_tables", "study_attributes"]
 
-#: Numeric attributes of :func:`b2m.datasets._music.sample_clip_attributes` the readout predicts.
+#: Numeric attributes of :func:`b2m.datasets.simulation.music.sample_clip_attributes` the readout predicts.
 CONTINUOUS_ATTRIBUTES = (
     "tempo",
     "brightness",
@@ -55,7 +55,7 @@ def study_attributes(study, clip_ids=None) -> list[dict]:
     Returns
     -------
     list of dict
-        One attributes dict per clip (see ``b2m.datasets._music.sample_clip_attributes``).
+        One attributes dict per clip (see ``b2m.datasets.simulation.music.sample_clip_attributes``).
     """
     if getattr(study, "dataset", None) != "simulated":
         raise ValueError(
@@ -138,7 +138,7 @@ class AttributeReadout:
     """Predict a clip's musical attributes from its embedding.
 
     Genre and mode: multinomial logistic regressions; each instrument of
-    :data:`b2m.datasets._music.INSTRUMENTS`: a logistic regression (a constant probability
+    :data:`b2m.datasets.simulation.music.INSTRUMENTS`: a logistic regression (a constant probability
     where the training clips never or always have it); the numeric attributes of
     :data:`CONTINUOUS_ATTRIBUTES`: ridge regressions with a strength per attribute chosen by
     leave-one-out CV. Inputs are standardised with the training statistics and scaled to
@@ -195,7 +195,7 @@ class AttributeReadout:
         from sklearn.linear_model import LogisticRegression, RidgeCV
 
         # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
-        from b2m.datasets._music import INSTRUMENTS
+        from b2m.datasets.simulation.music import INSTRUMENTS
 
         x = check_array(embeddings, "embeddings", ndim=2, min_samples=2)
         table = self._attribute_table(attributes, len(x))
@@ -330,7 +330,7 @@ class AttributeReadout:
         """
         self._check_fitted()
         # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
-        from b2m.datasets._music import INSTRUMENTS
+        from b2m.datasets.simulation.music import INSTRUMENTS
 
         z = self._prepare(embeddings)
         table = self._attribute_table(attributes, len(z))

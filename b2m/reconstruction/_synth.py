@@ -29,11 +29,11 @@ class SynthReconstructor(Reconstructor):
     distortion, note density, register, levels, reverb, dynamics, swing, mood) from the
     embedding space. For a decoded embedding it predicts those attributes; then
     ``n_candidates`` attribute sets are drawn from the predicted genre's grammar
-    (``b2m.datasets._music.sample_clip_attributes``, so every set is a coherent
+    (``b2m.datasets.simulation.music.sample_clip_attributes``, so every set is a coherent
     arrangement) and the one most probable under the prediction is kept (log-probability of
     its mode and instruments, minus half the squared standardised distance of its numeric
     attributes); its numeric attributes are then set to the predicted values, clipped to the
-    range that genre takes in the training clips. ``b2m.datasets._music.render_clip`` renders
+    range that genre takes in the training clips. ``b2m.datasets.simulation.music.render_clip`` renders
     it. Everything is deterministic given ``seed``: reconstruction ``r`` of a target draws its
     candidates and its render seed from ``(seed, r)``.
 
@@ -66,7 +66,7 @@ class SynthReconstructor(Reconstructor):
         C: float = 10.0,
     ):
         # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
-        from b2m.datasets._music import FADE_SECONDS
+        from b2m.datasets.simulation.music import FADE_SECONDS
 
         for pname, value, low in (("seed", seed, 0), ("n_candidates", n_candidates, 1)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
@@ -143,7 +143,7 @@ class SynthReconstructor(Reconstructor):
 
     def _choose(self, pred: dict, rank: int) -> dict:
         # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
-        from b2m.datasets._music import sample_clip_attributes
+        from b2m.datasets.simulation.music import sample_clip_attributes
 
         seed = self.params["seed"]
         genre = next(iter(pred["genre"]))
@@ -180,8 +180,8 @@ class SynthReconstructor(Reconstructor):
 
     def _reconstruct(self, x: np.ndarray, ids: list[str], k: int) -> list:
         # lazy: b2m.datasets pulls pooch, yaml and platformdirs into `import b2m.reconstruction`
-        from b2m.datasets._music import make_caption, render_clip
-        from b2m.datasets._simulate import SIM_VERSION
+        from b2m.datasets.simulation._simulate import SIM_VERSION
+        from b2m.datasets.simulation.music import make_caption, render_clip
 
         p = self.params
         predictions = self.readout_.predict(x)
@@ -218,7 +218,7 @@ class SynthReconstructor(Reconstructor):
                     "predicted": pred,
                     "candidate": choice["candidate"],
                     "caption": caption,
-                    "synthesiser": f"b2m.datasets._music.render_clip (simulator v{SIM_VERSION})",
+                    "synthesiser": f"b2m.datasets.simulation.music.render_clip (simulator v{SIM_VERSION})",
                     "readout": {
                         "model": repr(self.readout_),
                         "n_train": self.readout_.n_train_,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from b2m.datasets._captions import ANNOTATOR_ERRORS, annotate_attributes
-from b2m.datasets._music import GENRES, IMAGERY, make_caption, sample_clip_attributes
+from b2m.datasets.simulation.music import GENRES, IMAGERY, make_caption, sample_clip_attributes
 
 NO_ERRORS = dict.fromkeys(ANNOTATOR_ERRORS, 0.0)
 

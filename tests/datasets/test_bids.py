@@ -29,7 +29,7 @@ from b2m.datasets import (
     load_ds003720_run,
     load_study,
 )
-from b2m.datasets._bids_surface import surface_projection
+from b2m.datasets.bids._surface import surface_projection
 
 FUNC = "sub-001/func"
 
@@ -113,7 +113,7 @@ def test_cache_is_hit_and_invalidated_by_parameters_and_files(raw, tmp_path, mon
     assert not first.from_cache and first.cache_path.is_file()
     assert first.cache_path.is_relative_to(home)
 
-    import b2m.datasets._bids as bids
+    import b2m.datasets.bids._load as bids
 
     def no_reading(*args, **kwargs):
         raise AssertionError("the cache should have served this load")
@@ -307,7 +307,7 @@ def test_empty_computed_mask_asks_for_mask_img(small):
 # fMRIPrep: MNI volumes projected onto fsaverage5, and fsaverage5 GIFTI
 # --------------------------------------------------------------------------------------------
 def test_mni_mask_img_on_another_grid_is_resampled(tmp_path):
-    from b2m.datasets._bids_spaces import Plan, user_mask
+    from b2m.datasets.bids._spaces import Plan, user_mask
 
     plan = Plan(tmp_path, "sub-001", "fmriprep-mni", [], None, None, [], MNI_SHAPE, MNI_AFFINE)
     fine = np.zeros((24, 30, 24), np.uint8)  # 8-mm grid over the same field of view

@@ -14,7 +14,7 @@ from b2m.datasets import (
     GTZANStimuli,
     load_schedule,
 )
-from b2m.datasets._music import GENRES
+from b2m.datasets.simulation.music import GENRES
 
 SR = 22050
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from b2m.datasets._music import (
+from b2m.datasets.simulation.music import (
     ATTRIBUTE_FEATURE_NAMES,
     CLIP_SECONDS,
     DRUM_PATTERNS,

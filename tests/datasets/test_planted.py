@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from b2m.datasets._planted import (
+from b2m.datasets.simulation._planted import (
     COMPONENT_SCALES,
     COMPONENTS,
     JITTER_MAX_MM,
@@ -15,7 +15,7 @@ from b2m.datasets._planted import (
     planted_signal,
     planted_weights,
 )
-from b2m.datasets._simulate import subject_model
+from b2m.datasets.simulation._simulate import subject_model
 from b2m.surface import load_fsaverage5
 
 N_FEATURES = {"acoustic": 5, "semantic": 4, "text_only": 3}

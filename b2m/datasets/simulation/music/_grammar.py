@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from b2m._utils._validation import check_choice
-from b2m.datasets._music._constants import (
+from b2m.datasets.simulation.music._constants import (
     _KEY_NAMES,
     _MINORISH,
     _PROGRESSIONS,

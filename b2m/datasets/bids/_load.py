@@ -14,7 +14,7 @@ Three inputs are read (``derivatives``):
     fMRIPrep's ``..._space-MNI152NLin2009cAsym_desc-preproc_bold.nii.gz`` (brain masks
     ``..._desc-brain_mask.nii.gz`` used when present), projected onto fsaverage5 exactly as
     ``nilearn.surface.vol_to_surf`` does with the pial and white surfaces (see
-    :mod:`b2m.datasets._bids_surface`), then cleaned per run.
+    :mod:`b2m.datasets.bids._surface`), then cleaned per run.
 ``"fmriprep-fsaverage5"``
     fMRIPrep's ``..._hemi-{L,R}_space-fsaverage5_bold.func.gii``, cleaned per run.
 
@@ -22,7 +22,7 @@ fMRIPrep files live in ``<bids_root>/derivatives/fmriprep`` and may write the ru
 or without zero padding. The events come from each raw run's ``events.tsv`` (raw) or the
 packaged schedule (derivatives) and are validated against the design. Clip responses are then
 formed by :func:`b2m.datasets.extract_clip_responses`, the code path the simulated study uses.
-Results are cached in the data home (see :mod:`b2m.datasets._bids_cache`).
+Results are cached in the data home (see :mod:`b2m.datasets.bids._cache`).
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ import pandas as pd
 from b2m._utils._progress import progress
 from b2m._utils._validation import check_choice
 from b2m.config import get_data_home
-from b2m.datasets._bids_cache import cache_file, file_stamp, image_stamp, load_cached, save_cached
-from b2m.datasets._bids_files import DERIVATIVES, BIDSFileError, RunFiles, check_tr, find_runs
-from b2m.datasets._bids_read import load_nifti
-from b2m.datasets._bids_spaces import Plan, cleaned, reader, run_events
 from b2m.datasets._events import SUBJECTS, TR, ScheduleError, load_schedule, validate_schedule
 from b2m.datasets._responses import ClipResponses, ResponseWindow, extract_clip_responses
+from b2m.datasets.bids._cache import cache_file, file_stamp, image_stamp, load_cached, save_cached
+from b2m.datasets.bids._files import DERIVATIVES, BIDSFileError, RunFiles, check_tr, find_runs
+from b2m.datasets.bids._read import load_nifti
+from b2m.datasets.bids._spaces import Plan, cleaned, reader, run_events
 
 __all__ = [
     "DERIVATIVES",

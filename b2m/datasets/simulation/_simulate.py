@@ -4,9 +4,9 @@ Built locally and deterministically from a seed, with no download:
 
 1. the real schedule (18 runs, 41 clips each, TR 1.5 s) from the packaged ``events.tsv``;
 2. one synthetic 15-s clip per unique clip (540) rendered from genre-typical attributes
-   (:mod:`b2m.datasets._music`), with a caption written by an imperfect annotator from what
+   (:mod:`b2m.datasets.simulation.music`), with a caption written by an imperfect annotator from what
    they perceive of the same attributes (:func:`b2m.datasets._captions.annotate_attributes`);
-3. per subject, the subject's own planted model (:mod:`b2m.datasets._planted`: shared regional
+3. per subject, the subject's own planted model (:mod:`b2m.datasets.simulation._planted`: shared regional
    tuning, the subject's read-out weights and region centres jittered by a few millimetres)
    and BOLD time series on fsaverage5 (410 volumes per run): the planted clip responses
    convolved with the SPM haemodynamic response, plus AR(1) noise and a slow drift;
@@ -36,14 +36,14 @@ from b2m._utils._io import atomic_path, save_json, save_npz
 from b2m._utils._progress import progress
 from b2m.config import get_data_home
 from b2m.datasets._events import CLIP_SECONDS, N_VOLUMES, SUBJECTS, TR, load_schedule
-from b2m.datasets._planted import (
+from b2m.datasets._responses import ResponseWindow, clean_run, extract_clip_responses
+from b2m.datasets.simulation._planted import (
     COMPONENTS,
     jittered_centres,
     planted_gains,
     planted_signal,
     planted_weights,
 )
-from b2m.datasets._responses import ResponseWindow, clean_run, extract_clip_responses
 
 __all__ = ["DEFAULT_SNR", "SIM_VERSION", "make_simulated_study", "simulated_study_dir"]
 
@@ -90,8 +90,8 @@ def _render_one(args) -> np.ndarray:
     """Render one clip to FLAC (unless present) and return its spectro-temporal summary."""
     import soundfile as sf
 
-    from b2m.datasets._music import SAMPLE_RATE, render_clip
-    from b2m.datasets._planted import spectrotemporal_summary
+    from b2m.datasets.simulation._planted import spectrotemporal_summary
+    from b2m.datasets.simulation.music import SAMPLE_RATE, render_clip
 
     attrs, seed, path = args
     path = Path(path)
@@ -104,7 +104,11 @@ def _render_one(args) -> np.ndarray:
 
 def _build_shared(root: Path, params: dict, n_jobs: int, show: bool) -> None:
     from b2m.datasets._captions import annotate_attributes
-    from b2m.datasets._music import attribute_features, make_caption, sample_clip_attributes
+    from b2m.datasets.simulation.music import (
+        attribute_features,
+        make_caption,
+        sample_clip_attributes,
+    )
 
     schedule = load_schedule()
     kept = schedule[~schedule["is_lead_in"]]
@@ -202,9 +206,9 @@ def subject_model(n_features: dict[str, int], subject: str, seed: int) -> dict:
         ``centres`` (dict of component to array of shape (n_regions, 2, 3), MNI mm),
         ``gains`` (array of shape (3, 20484)), ``weights`` (dict of component to array of
         shape (k_c, 20484)) and ``scales`` (dict of component to float): the inputs of
-        :func:`b2m.datasets._planted.planted_signal`.
+        :func:`b2m.datasets.simulation._planted.planted_signal`.
     """
-    from b2m.datasets._planted import COMPONENT_SCALES
+    from b2m.datasets.simulation._planted import COMPONENT_SCALES
 
     s_num = SUBJECTS.index(subject) + 1
     centres = jittered_centres(np.random.default_rng([seed, 5, s_num]))

@@ -1,6 +1,6 @@
 """Vocabulary of the simulated music: genres, instruments, scales, chords, drum patterns.
 
-Public constants are re-exported by :mod:`b2m.datasets._music`; the private tables here are
+Public constants are re-exported by :mod:`b2m.datasets.simulation.music`; the private tables here are
 shared by the grammar, the arranger, the synthesiser and the ground-truth features.
 """
 

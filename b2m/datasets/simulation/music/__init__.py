@@ -22,9 +22,9 @@ Layout: :mod:`._constants` (vocabulary, drum patterns), :mod:`._grammar` (genre 
 
 from __future__ import annotations
 
-from b2m.datasets._music._attributes import ATTRIBUTE_FEATURE_NAMES, attribute_features
-from b2m.datasets._music._captions import make_caption
-from b2m.datasets._music._constants import (
+from b2m.datasets.simulation.music._attributes import ATTRIBUTE_FEATURE_NAMES, attribute_features
+from b2m.datasets.simulation.music._captions import make_caption
+from b2m.datasets.simulation.music._constants import (
     CLIP_SECONDS,
     DRUM_PATTERNS,
     FADE_SECONDS,
@@ -35,8 +35,8 @@ from b2m.datasets._music._constants import (
     MODES,
     SAMPLE_RATE,
 )
-from b2m.datasets._music._grammar import sample_clip_attributes
-from b2m.datasets._music._render import apply_fades_and_rms, render_clip
+from b2m.datasets.simulation.music._grammar import sample_clip_attributes
+from b2m.datasets.simulation.music._render import apply_fades_and_rms, render_clip
 
 __all__ = [
     "ATTRIBUTE_FEATURE_NAMES",

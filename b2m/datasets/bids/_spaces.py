@@ -15,16 +15,16 @@ import numpy as np
 import pandas as pd
 
 from b2m._utils._progress import progress
-from b2m.datasets._bids_files import RunFiles
-from b2m.datasets._bids_read import (
+from b2m.datasets._events import N_VOLUMES, TR
+from b2m.datasets._responses import clean_run
+from b2m.datasets.bids._files import RunFiles
+from b2m.datasets.bids._read import (
     load_nifti,
     read_confounds,
     read_gifti_timeseries,
     read_mask,
     read_volume_chunks,
 )
-from b2m.datasets._events import N_VOLUMES, TR
-from b2m.datasets._responses import clean_run
 
 __all__ = ["Plan", "cleaned", "epi_mask", "reader", "run_events", "user_mask"]
 
@@ -120,7 +120,7 @@ def reader(plan: Plan, mask_img, progressbar: bool):
 
         return read, mask, {"mask": how}
 
-    from b2m.datasets._bids_surface import surface_projection
+    from b2m.datasets.bids._surface import surface_projection
 
     if mask_img is not None:
         mask, how = user_mask(mask_img, plan, resample=True), "mask_img"

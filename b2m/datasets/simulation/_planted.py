@@ -1,6 +1,6 @@
 """The planted encoding model of the simulated study (its documented ground truth).
 
-Three latent feature groups of each clip (from :func:`b2m.datasets._music.attribute_features`)
+Three latent feature groups of each clip (from :func:`b2m.datasets.simulation.music.attribute_features`)
 drive three sets of cortical regions on fsaverage5, mirroring what Brain2Music and Nakai et
 al. report:
 

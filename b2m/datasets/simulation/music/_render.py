@@ -8,21 +8,21 @@ import numpy as np
 from scipy import signal
 
 from b2m._utils._validation import check_array, check_choice
-from b2m.datasets._music._arrangement import (
+from b2m.datasets.simulation.music._arrangement import (
     _bass_events,
     _Clock,
     _comp_events,
     _drum_hits,
     _melody_events,
 )
-from b2m.datasets._music._constants import (
+from b2m.datasets.simulation.music._constants import (
     _REQUIRED,
     CLIP_SECONDS,
     FADE_SECONDS,
     GENRES,
     SAMPLE_RATE,
 )
-from b2m.datasets._music._synth import _drum_kit, _Synth
+from b2m.datasets.simulation.music._synth import _drum_kit, _Synth
 
 
 def apply_fades_and_rms(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from b2m.datasets._music._constants import (
+from b2m.datasets.simulation.music._constants import (
     _CHORDS,
     _FILLS,
     _HIT_VELOCITY,

@@ -1,7 +1,7 @@
 """Finding the files of a ds003720 BIDS tree (raw runs and fMRIPrep derivatives), sidecars.
 
 Missing runs are listed together; a sidecar with the wrong repetition time names the file and
-says what was expected and received. Reading the images is :mod:`b2m.datasets._bids_read`.
+says what was expected and received. Reading the images is :mod:`b2m.datasets.bids._read`.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from b2m.datasets._bids_files import BIDSFileError
 from b2m.datasets._events import N_VOLUMES, TR
+from b2m.datasets.bids._files import BIDSFileError
 
 __all__ = [
     "load_nifti",

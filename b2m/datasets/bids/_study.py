@@ -19,6 +19,7 @@ import pandas as pd
 
 from b2m.config import get_data_home
 from b2m.datasets._events import SAMPLE_RATE
+from b2m.datasets._study import Study
 
 __all__ = ["clips_from_schedule", "load_real_study"]
 
@@ -82,8 +83,7 @@ def load_real_study(
     high_pass=None,
 ):
     """Build the :class:`~b2m.datasets.Study` of one ds003720 subject (see ``load_study``)."""
-    from b2m.datasets._bids import load_ds003720_responses
-    from b2m.datasets._study import Study
+    from b2m.datasets.bids._load import load_ds003720_responses
 
     home = get_data_home(data_home)
     loaded = load_ds003720_responses(

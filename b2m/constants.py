@@ -1,4 +1,5 @@
-"""The facts of the ds003720 design that every layer of b2m uses: one definition each.
+"""The facts of the ds003720 design that every layer of b2m uses, and the simulated study's
+default signal level: one definition each.
 
 Imports nothing but the standard library, so plots, widgets and the simulator can share them
 without loading the dataset code.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "CLIP_SECONDS",
+    "DEFAULT_SNR",
     "FADE_SECONDS",
     "GENRES",
     "N_RUNS",
@@ -44,3 +46,6 @@ SAMPLE_RATE = 22050
 SUBJECTS = ("sub-001", "sub-002", "sub-003", "sub-004", "sub-005")
 #: Functional runs per task: 12 training runs, 6 test runs.
 N_RUNS = {"Training": 12, "Test": 6}
+#: The simulated study's default peak signal amplitude relative to the time-series noise SD
+#: (calibrated so that decoding the acoustic space identifies clips at about Brain2Music's level).
+DEFAULT_SNR = 0.2

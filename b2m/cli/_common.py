@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import textwrap
 
+from b2m.constants import DEFAULT_SNR
+
 __all__ = [
     "REAL_DATA_OPTIONS",
     "add_common_options",
@@ -52,9 +54,6 @@ def add_common_options(parser, *, suppress: bool = False) -> None:
 
 def add_study_options(parser, *, subject: bool = True) -> None:
     """``--dataset``, ``--subject``, the simulated study's and the real data's options."""
-    # lazy: b2m.datasets pulls pandas, scipy and pooch into `import b2m.cli`
-    from b2m.datasets import DEFAULT_SNR
-
     group = parser.add_argument_group("study")
     group.add_argument(
         "--dataset",

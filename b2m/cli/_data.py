@@ -6,6 +6,7 @@ import os
 
 from b2m.cli._common import human_size, new_parser
 from b2m.config import get_data_home
+from b2m.constants import DEFAULT_SNR
 
 __all__ = ["add_data_commands"]
 
@@ -82,9 +83,6 @@ def _demo(args) -> int:
 
 def add_data_commands(sub) -> None:
     """Register ``fetch``, ``simulate`` and ``demo``."""
-    # lazy: b2m.datasets pulls pandas, scipy and pooch into `import b2m.cli`
-    from b2m.datasets import DEFAULT_SNR
-
     p = new_parser(
         sub,
         "fetch",

@@ -35,6 +35,7 @@ import pandas as pd
 from b2m._utils._io import atomic_path, save_json, save_npz
 from b2m._utils._progress import progress
 from b2m.config import get_data_home
+from b2m.constants import DEFAULT_SNR
 from b2m.datasets._events import CLIP_SECONDS, N_VOLUMES, SUBJECTS, TR, load_schedule
 from b2m.datasets._responses import ResponseWindow, clean_run, extract_clip_responses
 from b2m.datasets.simulation._planted import (
@@ -49,8 +50,6 @@ __all__ = ["DEFAULT_SNR", "SIM_VERSION", "make_simulated_study", "simulated_stud
 
 #: Bump when the simulator changes what it produces: it changes the cache key.
 SIM_VERSION = "4"
-#: Peak signal amplitude relative to the time-series noise SD (1.0).
-DEFAULT_SNR = 0.2
 AR_COEF = 0.3
 
 

@@ -155,6 +155,37 @@ def as_neighbour_items(reconstructions) -> list[dict]:
     return items
 
 
+def iter_reconstructions(reconstructions):
+    """Every :class:`Reconstruction` in a mapping or nested sequences, in order.
+
+    The one walk over the shapes backends and :func:`reconstruct_study` return
+    (``{backend: [[Reconstruction, ...] per clip]}``, lists of lists, a single list).
+
+    Raises
+    ------
+    TypeError
+        If an element is neither a Reconstruction nor a list, tuple or dict of them; the
+        message gives its path, e.g. ``reconstructions['synth'][1]``.
+    """
+
+    def walk(x, where):
+        if isinstance(x, Reconstruction):
+            yield x
+        elif isinstance(x, dict):
+            for key, value in x.items():
+                yield from walk(value, f"{where}[{key!r}]")
+        elif isinstance(x, (list, tuple)):
+            for i, value in enumerate(x):
+                yield from walk(value, f"{where}[{i}]")
+        else:
+            raise TypeError(
+                f"{where} must be a Reconstruction (or a list or dict of them); received "
+                f"{type(x).__name__}."
+            )
+
+    yield from walk(reconstructions, "reconstructions")
+
+
 def group_by_target(reconstructions) -> dict[str, list[Reconstruction]]:
     """Every reconstruction of each heard clip, across backends: ``clip_id -> list``.
 
@@ -171,23 +202,8 @@ def group_by_target(reconstructions) -> dict[str, list[Reconstruction]]:
         ``b2m_widgets.view_clip_explorer(..., reconstructions=)`` takes.
     """
     grouped: dict[str, list[Reconstruction]] = {}
-
-    def walk(x, where):
-        if isinstance(x, Reconstruction):
-            grouped.setdefault(x.target_clip_id, []).append(x)
-        elif isinstance(x, dict):
-            for key, value in x.items():
-                walk(value, f"{where}[{key!r}]")
-        elif isinstance(x, (list, tuple)):
-            for i, value in enumerate(x):
-                walk(value, f"{where}[{i}]")
-        else:
-            raise TypeError(
-                f"{where} must be a Reconstruction (or a list or dict of them); received "
-                f"{type(x).__name__}."
-            )
-
-    walk(reconstructions, "reconstructions")
+    for rec in iter_reconstructions(reconstructions):
+        grouped.setdefault(rec.target_clip_id, []).append(rec)
     return grouped
 
 

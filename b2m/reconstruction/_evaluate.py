@@ -25,7 +25,7 @@ import pandas as pd
 from b2m._utils._validation import check_array
 from b2m.features import resolve_feature_space
 from b2m.models import identification_accuracy, unit_rows
-from b2m.reconstruction._base import Reconstruction
+from b2m.reconstruction._base import Reconstruction, iter_reconstructions
 from b2m.reconstruction._distribution import DistributionMetrics
 
 __all__ = ["ReconstructionEvaluation", "evaluate_reconstructions"]
@@ -161,23 +161,7 @@ _DISTRIBUTION_COLUMNS = ("top1", "top5", "top10", "frechet_clip")
 
 
 def _flatten(reconstructions) -> list[Reconstruction]:
-    items = reconstructions
-    if isinstance(items, dict):
-        items = list(items.values())
-    flat: list = []
-
-    def walk(x, where):
-        if isinstance(x, Reconstruction):
-            flat.append(x)
-        elif isinstance(x, (list, tuple)):
-            for i, y in enumerate(x):
-                walk(y, f"{where}[{i}]")
-        else:
-            raise TypeError(
-                f"{where} must be a Reconstruction or a list of them; received {type(x).__name__}."
-            )
-
-    walk(items, "reconstructions")
+    flat = list(iter_reconstructions(reconstructions))
     if not flat:
         raise ValueError("reconstructions must hold at least one Reconstruction; received 0.")
     return flat

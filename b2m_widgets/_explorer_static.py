@@ -7,7 +7,6 @@ notebooks (PDF, or HTML without widget state) show what the explorer showed.
 from __future__ import annotations
 
 import base64
-import html
 import io
 
 import numpy as np
@@ -44,11 +43,11 @@ def explorer_figure(explorer):
     )
     values = explorer.surface.values if explorer.has_surface else None
     if values is not None and index >= 0:
-        title = str(explorer.surface.figure.layout.title.text or "")
+        title = explorer.surface.title
         plot_surface(
             values,
             cmap="RdBu_r",
-            title=html.unescape(title),
+            title=title,
             figure=brain_fig,
             label=explorer.surface.label,
         )

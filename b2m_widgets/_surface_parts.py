@@ -1,9 +1,11 @@
 """Geometry, colours and region outlines behind :class:`b2m_widgets.SurfaceViewer`.
 
-Each vertex gets its own colour (``Mesh3d.vertexcolor``): the colour scale's colour where the map
-is above threshold, the sulcal-depth grey elsewhere. Colours, not scalar intensities, are
-interpolated across a triangle, so a patch blends into the grey background without the dark rim
-that a shared grey-and-data colour scale would draw.
+Each vertex gets its own colour: the colour scale's colour where the map is above threshold, the
+sulcal-depth grey elsewhere. Colours, not scalar intensities, are interpolated across a triangle,
+so a patch blends into the grey background without the dark rim that a shared grey-and-data
+colour scale would draw. The browser computes the same colours (``static/cortex.js``) from the
+map, the 256-entry colour table (:func:`lut_rgb`) and the grey (:func:`background_grey`);
+:func:`vertex_colors` is the reference the browser test checks it against.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ __all__ = [
     "HEMISPHERES",
     "SURFACE_MESHES",
     "VIEWS",
-    "background_colors",
-    "camera",
+    "background_grey",
     "colorscale",
     "default_regions",
     "geometry",
+    "lut_rgb",
     "region_labels",
     "region_outline",
     "vertex_colors",
@@ -70,26 +72,23 @@ def geometry(mesh: str) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     return (left, faces_left), (right, faces_right)
 
 
-def _hex(rgb: np.ndarray) -> np.ndarray:
-    rgb = np.clip(np.rint(rgb), 0, 255).astype(int)
-    return np.array([f"#{r:02x}{g:02x}{b:02x}" for r, g, b in rgb], dtype=object)
-
-
 @lru_cache(maxsize=1)
-def background_colors() -> np.ndarray:
-    """Grey of each vertex from the sulcal depth (sulci darker).
+def background_grey() -> np.ndarray:
+    """Grey level of each vertex from the sulcal depth (sulci darker).
 
     Returns
     -------
-    ndarray of shape (20484,), object
-        ``"#rrggbb"`` strings, from a ramp of 32 greys.
+    ndarray of shape (20484,), uint8
+        From a ramp of 32 greys between 232 (gyri) and 150 (sulci).
     """
     sulc = load_sulcal_depth()
     lo, hi = np.percentile(sulc, [2, 98])
     level = np.clip((sulc - lo) / (hi - lo), 0.0, 1.0)
     level = np.rint(level * (_GREY_LEVELS - 1)).astype(int)
-    ramp = np.linspace(232, 150, _GREY_LEVELS)[:, None].repeat(3, axis=1)
-    return _hex(ramp)[level]
+    ramp = np.rint(np.linspace(232, 150, _GREY_LEVELS)).astype(np.uint8)
+    out = ramp[level]
+    out.flags.writeable = False
+    return out
 
 
 def colorscale(name: str, param: str = "colormap") -> list:
@@ -117,10 +116,24 @@ def colorscale(name: str, param: str = "colormap") -> list:
 
 
 @lru_cache(maxsize=16)
-def _lut(name: str) -> np.ndarray:
+def lut_rgb(name: str) -> np.ndarray:
+    """A colour scale sampled at 256 evenly spaced points.
+
+    Parameters
+    ----------
+    name : str
+        A plotly colour-scale name (see :func:`colorscale`).
+
+    Returns
+    -------
+    ndarray of shape (256, 3), uint8
+        Row ``k`` is the colour of ``vmin + k / 255 * (vmax - vmin)``.
+    """
     samples = plotly.colors.sample_colorscale(colorscale(name), np.linspace(0, 1, _LUT_SIZE))
     rgb = np.array([plotly.colors.unlabel_rgb(c) for c in samples], dtype=np.float64)
-    return _hex(rgb)
+    out = np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+    out.flags.writeable = False
+    return out
 
 
 def vertex_colors(
@@ -141,51 +154,23 @@ def vertex_colors(
 
     Returns
     -------
-    colors : ndarray of shape (20484,), object
-        ``"#rrggbb"`` strings.
+    colors : ndarray of shape (20484, 3), uint8
+        RGB of each vertex.
     shown : ndarray of shape (20484,), bool
         Which vertices carry a data colour.
     """
-    bg = background_colors()
+    bg = np.repeat(background_grey()[:, None], 3, axis=1)
     if values is None:
         return bg, np.zeros(N_VERTICES, bool)
     lo, hi = limits
+    values = np.asarray(values, dtype=np.float64)
     finite = np.isfinite(values)
     safe = np.where(finite, values, 0.0)
-    index = np.clip((safe - lo) / (hi - lo), 0.0, 1.0) * (_LUT_SIZE - 1)
+    index = np.clip((safe - lo) / ((hi - lo) or 1.0), 0.0, 1.0) * (_LUT_SIZE - 1)
     shown = finite & (np.abs(safe) > threshold)
-    colors = np.where(shown, _lut(cmap)[np.rint(index).astype(int)], bg)
-    return colors, shown
-
-
-def camera(view: str, hemisphere: str) -> dict:
-    """A plotly scene camera for a named view of one hemisphere.
-
-    Parameters
-    ----------
-    view : str
-        One of :data:`VIEWS`; ``"lateral"`` and ``"medial"`` face the given hemisphere.
-    hemisphere : {"left", "right"}
-        The hemisphere of the scene (``"both"`` is read as ``"left"``).
-
-    Returns
-    -------
-    dict
-        With ``eye`` and ``up`` vectors.
-    """
-    r = 1.6
-    side = 1.0 if hemisphere == "right" else -1.0
-    eyes = {
-        "dorsal": (0.0, 0.0, r),
-        "ventral": (0.0, 0.0, -r),
-        "anterior": (0.0, r, 0.3),
-        "posterior": (0.0, -r, 0.3),
-        "lateral": (side * r, 0.0, 0.15),
-        "medial": (-side * r, 0.0, 0.15),
-    }
-    x, y, z = eyes[view]
-    up = (0, 1, 0) if view in ("dorsal", "ventral") else (0, 0, 1)
-    return {"eye": {"x": x, "y": y, "z": z}, "up": dict(zip("xyz", up, strict=True))}
+    # floor(x + 0.5), as the browser's Math.round (np.rint would round halves to even)
+    colors = np.where(shown[:, None], lut_rgb(cmap)[np.floor(index + 0.5).astype(int)], bg)
+    return colors.astype(np.uint8), shown
 
 
 @lru_cache(maxsize=1)
@@ -245,8 +230,8 @@ def region_outline(
 
     Returns
     -------
-    ndarray of shape (n_points, 3), float32
-        Segment end points separated by NaN rows (plotly breaks lines at gaps).
+    ndarray of shape (2 * n_segments, 3), float32
+        The two end points of each segment, one after the other (WebGL ``LINES``).
     """
     lifted = coords + lift_mm * _vertex_normals(coords, faces)
     parts = []
@@ -256,8 +241,8 @@ def region_outline(
         inside = inside[inside.any(1) & ~inside.all(1)]
         for a, b in ((0, 1), (1, 2), (2, 0)):
             keep = inside[:, a] & inside[:, b]
-            for u, v in zip(mixed[keep, a], mixed[keep, b], strict=True):
-                parts.append(np.stack([lifted[u], lifted[v], np.full(3, np.nan)]))
+            ends = np.stack([lifted[mixed[keep, a]], lifted[mixed[keep, b]]], axis=1)
+            parts.append(ends.reshape(-1, 3))
     if not parts:
         return np.empty((0, 3), np.float32)
     return np.concatenate(parts).astype(np.float32)

@@ -12,10 +12,11 @@ import traitlets
 
 from b2m.plotting import embedding_map, genre_colors
 from b2m.validation import check_consistent_length
-from b2m_widgets._surface_traces import plot_config
 
 #: Plot toolbar of the scatter: only what a map needs (nothing reaches outside).
 MODEBAR_2D = ["zoom2d", "pan2d", "resetScale2d"]
+#: The scatter's plotly config: the reduced toolbar, no logo, no cloud or chart-studio links.
+PLOT_CONFIG = {"displaylogo": False, "showSendToCloud": False, "modeBarButtons": [MODEBAR_2D]}
 
 __all__ = ["EmbeddingScatter", "view_embeddings"]
 
@@ -147,7 +148,7 @@ class EmbeddingScatter(widgets.VBox):
             )
         )
         self.figure = go.FigureWidget(traces)
-        self.figure._config = plot_config(MODEBAR_2D)
+        self.figure._config = dict(PLOT_CONFIG)
         n_dims = np.shape(embeddings)[1]
         axis_name = "dim " if n_dims == 2 else {"pca": "PC", "tsne": "t-SNE "}[method]
         self.figure.update_layout(

@@ -1,13 +1,15 @@
 """Interactive fsaverage5 surface viewer: both hemispheres side by side, each in its own view.
 
-A plotly ``FigureWidget`` with two 3-D scenes (left and right hemisphere, lateral by default).
-Each vertex carries its own colour (see :mod:`b2m_widgets._surface_parts`): the map above
-threshold, the sulcal grey elsewhere. Colour scale and limits default to what the data need
-(:func:`b2m.plotting.surface_style`: diverging for signed maps, sequential for positive ones, a
-high percentile as the limit); auditory regions (:func:`b2m.regions.auditory_regions`) are
-outlined and named on hover. Clicking the cortex picks the vertex (:attr:`SurfaceViewer.picked`).
-The static twin (:func:`b2m.plotting.plot_surface`) travels with the widget as a PNG, so
-exported notebooks show the map without a kernel or a network.
+A WebGL canvas (:class:`b2m_widgets._cortex.CortexCanvas`, a hand-written anywidget) draws the
+left and right hemispheres, lateral by default. The mesh crosses to the browser once per kernel
+session (a shared geometry model); a new map sends only its values (20,484 float32, 80 kB) and
+the browser colours each vertex itself: the map above threshold, the sulcal grey elsewhere.
+Colour scale and limits default to what the data need (:func:`b2m.plotting.surface_style`:
+diverging for signed maps, sequential for positive ones, a high percentile as the limit);
+auditory regions (:func:`b2m.regions.auditory_regions`) are outlined and named on hover.
+Clicking the cortex picks the vertex (:attr:`SurfaceViewer.picked`). The static twin
+(:func:`b2m.plotting.plot_surface`) travels with the widget as a PNG, so exported notebooks show
+the map without a kernel or a network.
 """
 
 from __future__ import annotations
@@ -16,38 +18,24 @@ import html
 
 import ipywidgets as widgets
 import numpy as np
-import plotly.graph_objects as go
 import traitlets
 
 from b2m.plotting import plot_surface, surface_style
 from b2m.surface import N_VERTICES, N_VERTICES_HEMI
 from b2m.validation import check_array, check_choice
+from b2m_widgets._cortex import CortexCanvas, check_regions, map_messages, shared_geometry
 from b2m_widgets._surface_parts import (
     COLORMAPS,
     HEMISPHERES,
     SURFACE_MESHES,
     VIEWS,
-    camera,
     colorscale,
-    geometry,
+    lut_rgb,
     region_labels,
     vertex_colors,
 )
-from b2m_widgets._surface_traces import (
-    MODEBAR_3D,
-    check_regions,
-    initial_traces,
-    map_messages,
-    outline_trace,
-    plot_config,
-)
 
 __all__ = ["COLORMAPS", "SURFACE_MESHES", "SurfaceViewer", "view_surface"]
-
-_HALVES = (slice(0, N_VERTICES_HEMI), slice(N_VERTICES_HEMI, None))
-_DOMAINS = {"both": ([0.0, 0.45], [0.45, 0.9]), "left": ([0.0, 0.9], None)}
-_DOMAINS["right"] = (None, [0.0, 0.9])
-_HIDDEN = [0.9, 0.9001]
 
 
 class SurfaceViewer(widgets.VBox):
@@ -69,15 +57,17 @@ class SurfaceViewer(widgets.VBox):
         Colour limits; default the 99th percentile of ``|values|`` (symmetric for signed
         maps, from 0 for positive ones); a clipped range is stated under the figure.
     title : str, optional
-        Figure title (escaped).
+        Figure title (shown as text, never as HTML).
     label : str, optional
         The quantity and units, shown on the colour bar and on hover (default "value").
     hemisphere : {"both", "left", "right"}, default "both"
         Which hemispheres to show (both: side by side).
     view : {"lateral", "medial", "dorsal", "ventral", "anterior", "posterior"}, default "lateral"
         Initial camera, per hemisphere (lateral faces each hemisphere's outer side).
-    height, width : int, default 360 and 720
-        Size of the figure in pixels.
+    height : int, default 360
+        Height of the drawing in pixels.
+    width : int, optional
+        Largest width in pixels (default: the width of the container).
     regions : dict or list of str, optional
         Regions outlined and named on hover: names among the per-hemisphere regions of
         :func:`b2m.regions.auditory_regions` (default: all of them), or a dict of bool masks.
@@ -86,15 +76,21 @@ class SurfaceViewer(widgets.VBox):
 
     Attributes
     ----------
-    figure : plotly.graph_objects.FigureWidget
-        Traces: left and right ``Mesh3d`` (scenes 1 and 2), the colour-bar carrier, the left
-        and right region outlines.
+    cortex : b2m_widgets._cortex.CortexCanvas
+        The WebGL drawing; its traits hold what the browser shows (values as float32 bytes,
+        limits, threshold, colour table, camera, title, label).
     threshold, colormap, mesh, hemisphere, view, outlines : traitlets
-        Linked to the controls; setting them from Python updates the figure.
+        Linked to the controls; setting them from Python updates the drawing.
     picked : int
         Last vertex clicked (index into the 20484 vertices; ``-1``: none); see :meth:`pick`.
     status : ipywidgets.HTML
         Messages about the map (clipped range, NaN vertices, empty threshold, picks).
+
+    Notes
+    -----
+    In the browser: drag (or the arrow keys, with the drawing focused) rotates the hemisphere,
+    Home or a double click resets the view, hovering names the region and the value, and a
+    click picks the nearest vertex.
     """
 
     threshold = traitlets.Float(0.0)
@@ -119,7 +115,7 @@ class SurfaceViewer(widgets.VBox):
         hemisphere: str = "both",
         view: str = "lateral",
         height: int = 360,
-        width: int | None = 720,
+        width: int | None = None,
         regions=None,
         static_fallback: bool = False,
     ):
@@ -128,6 +124,8 @@ class SurfaceViewer(widgets.VBox):
         check_choice(view, "view", VIEWS)
         if cmap is not None:
             colorscale(cmap, param="cmap")
+        if isinstance(height, bool) or not isinstance(height, (int, np.integer)) or height < 60:
+            raise ValueError(f"height must be an integer >= 60 (pixels); received {height!r}.")
         self._regions = check_regions(regions)
         self._labels = region_labels(self._regions)
         self._values: np.ndarray | None = None
@@ -138,24 +136,13 @@ class SurfaceViewer(widgets.VBox):
         self.static_fallback = bool(static_fallback)
         self._callbacks: list = []
         start_cmap = cmap or "RdBu_r"
-        self.figure = go.FigureWidget(initial_traces(mesh, start_cmap, self._labels, self._regions))
-        self.figure._config = plot_config(MODEBAR_3D)
-        scene = {
-            "aspectmode": "data",
-            "xaxis": {"visible": False},
-            "yaxis": {"visible": False},
-            "zaxis": {"visible": False},
-            "dragmode": "orbit",
-        }
-        self.figure.update_layout(
-            height=height,
-            width=width,
-            autosize=width is None,
-            margin={"l": 0, "r": 0, "t": 36, "b": 0},
-            paper_bgcolor="white",
-            scene={**scene, "domain": {"x": [0.0, 0.45]}},
-            scene2={**scene, "domain": {"x": [0.45, 0.9]}},
-            showlegend=False,
+        self.cortex = CortexCanvas(
+            geometry=shared_geometry(mesh, self._regions),
+            lut=lut_rgb(start_cmap).tobytes(),
+            hemisphere=hemisphere,
+            view=view,
+            height=int(height),
+            label=self.label,
         )
         self.threshold_slider = widgets.FloatSlider(
             value=0.0,
@@ -192,7 +179,12 @@ class SurfaceViewer(widgets.VBox):
         self.outline_box.layout = widgets.Layout(width="140px")
         self.status = widgets.HTML(layout=widgets.Layout(min_height="1.4em"))
         self.status.add_class("b2m-surface-status")
-        self.figure_box = widgets.Box([self.figure], layout=widgets.Layout(overflow="hidden"))
+        self.figure_box = widgets.Box(
+            [self.cortex],
+            layout=widgets.Layout(
+                overflow="hidden", width="100%", max_width=None if width is None else f"{width}px"
+            ),
+        )
         self.figure_box.add_class("b2m-surface-figure")
         controls = widgets.HBox(
             [self.threshold_slider, self.colormap_dropdown, self.mesh_dropdown],
@@ -220,20 +212,18 @@ class SurfaceViewer(widgets.VBox):
             (self.outline_box, "outlines"),
         ]:
             traitlets.link((control, "value"), (self, name))
+        for name in ("threshold", "hemisphere", "view", "outlines", "picked"):
+            traitlets.dlink((self, name), (self.cortex, name))
         self.observe(self._on_threshold, names="threshold")
         self.observe(self._on_colormap, names="colormap")
         self.observe(self._on_mesh, names="mesh")
-        self.observe(self._on_camera, names=["hemisphere", "view"])
-        self.observe(self._on_outlines, names="outlines")
-        for trace in self.figure.data[:2]:
-            trace.on_click(self._on_click)
-        self._on_camera(None)
+        self.cortex.on_pick(self.pick)
         if values is not None:
             self.set_data(
                 values, title=title, vmin=vmin, vmax=vmax, threshold=threshold, label=label
             )
         elif title is not None:
-            self.figure.layout.title.text = html.escape(str(title))
+            self.cortex.title = str(title)
 
     @traitlets.validate("threshold")
     def _valid_threshold(self, proposal):
@@ -278,6 +268,21 @@ class SurfaceViewer(widgets.VBox):
         """The colour limits ``(vmin, vmax)`` in use."""
         return self._limits
 
+    @property
+    def title(self) -> str:
+        """The figure title (plain text)."""
+        return self.cortex.title
+
+    def colors(self) -> np.ndarray:
+        """The colour the browser gives each vertex (the reference the browser test checks).
+
+        Returns
+        -------
+        ndarray of shape (20484, 3), uint8
+            RGB: the colour scale above threshold, the sulcal grey elsewhere.
+        """
+        return vertex_colors(self._values, self._limits, self.threshold, self.colormap)[0]
+
     def set_data(
         self,
         values,
@@ -297,7 +302,7 @@ class SurfaceViewer(widgets.VBox):
             One value per fsaverage5 vertex, left hemisphere first (NaN: background, counted
             in the status line).
         title : str, optional
-            New figure title (escaped); unchanged when omitted.
+            New figure title (plain text); unchanged when omitted.
         vmin, vmax : float, optional
             Colour limits; default from :func:`b2m.plotting.surface_style`.
         threshold : float, optional
@@ -320,7 +325,7 @@ class SurfaceViewer(widgets.VBox):
         if label is not None:
             self.label = str(label)
         self._values = data  # before the threshold changes, so that its redraw shows the new map
-        with self.figure.batch_update():
+        with self.cortex.hold_sync():
             self.threshold_slider.max = max(peak, float(threshold), 1e-6)
             self.threshold_slider.step = max(peak, 1e-6) / 200
             self._drawing = True
@@ -332,24 +337,15 @@ class SurfaceViewer(widgets.VBox):
             finally:
                 self._drawing = False
             if title is not None:
-                self.figure.layout.title.text = html.escape(str(title))
-            for trace, part in zip(self.figure.data[:2], _HALVES, strict=True):
-                trace.customdata = data[part]
-                trace.hovertemplate = (
-                    "%{text}<br>"
-                    + html.escape(self.label)
-                    + " %{customdata:.3g}<extra>"
-                    + trace.name
-                    + " #%{pointNumber}</extra>"
-                )
-                trace.hoverinfo = None
-            self._draw_values()
-            self._draw_colorbar()
+                self.cortex.title = str(title)
+            self.cortex.label = self.label
+            self.cortex.vmin, self.cortex.vmax = self._limits
+            self.cortex.lut = lut_rgb(self.colormap).tobytes()
+            self.cortex.values = data.astype("<f4").tobytes()
+        self._report()
 
-    def _draw_values(self) -> None:
-        colors, shown = vertex_colors(self._values, self._limits, self.threshold, self.colormap)
-        for trace, part in zip(self.figure.data[:2], _HALVES, strict=True):
-            trace.vertexcolor = colors[part].tolist()
+    def _report(self) -> None:
+        shown = vertex_colors(self._values, self._limits, self.threshold, self.colormap)[1]
         self.show_message(" · ".join(map_messages(self._values, shown, self.threshold, self._note)))
 
     def show_message(self, text: str) -> None:
@@ -363,66 +359,19 @@ class SurfaceViewer(widgets.VBox):
             f"<span style='font-size:12px;color:#444'>{html.escape(text)}</span>" if text else ""
         )
 
-    def _draw_colorbar(self) -> None:
-        lo, hi = self._limits
-        self.figure.data[2].marker.update(
-            cmin=lo,
-            cmax=hi,
-            color=[lo],
-            colorscale=self.colormap,
-            showscale=self._values is not None,
-            colorbar={"title": {"text": html.escape(self.label), "side": "right"}},
-        )
-
     def _on_threshold(self, change) -> None:
-        if getattr(self, "_drawing", False):
-            return
-        with self.figure.batch_update():
-            self._draw_values()
+        if not getattr(self, "_drawing", False):
+            self._report()
 
     def _on_colormap(self, change) -> None:
-        if getattr(self, "_drawing", False):
-            return
-        with self.figure.batch_update():
-            self._draw_values()
-            self._draw_colorbar()
+        self.cortex.lut = lut_rgb(change["new"]).tobytes()
+        if not getattr(self, "_drawing", False):
+            self._report()
 
     def _on_mesh(self, change) -> None:
-        with self.figure.batch_update():
-            for trace, outline, (coords, faces), part in zip(
-                self.figure.data[:2],
-                self.figure.data[3:5],
-                geometry(change["new"]),
-                _HALVES,
-                strict=True,
-            ):
-                trace.x, trace.y, trace.z = coords[:, 0], coords[:, 1], coords[:, 2]
-                new = outline_trace(trace.name, coords, faces, part, trace.scene, self._regions)
-                outline.x, outline.y, outline.z = new.x, new.y, new.z
-
-    def _on_outlines(self, change) -> None:
-        for trace in self.figure.data[3:5]:
-            trace.visible = bool(self.outlines)
-
-    def _on_camera(self, change) -> None:
-        left, right = _DOMAINS[self.hemisphere]
-        with self.figure.batch_update():
-            self.figure.data[0].visible = left is not None
-            self.figure.data[1].visible = right is not None
-            self.figure.data[3].visible = left is not None and self.outlines
-            self.figure.data[4].visible = right is not None and self.outlines
-            layout = self.figure.layout
-            layout.scene.domain.x = left or _HIDDEN
-            layout.scene2.domain.x = right or _HIDDEN
-            layout.scene.camera = camera(self.view, "left")
-            layout.scene2.camera = camera(self.view, "right")
+        self.cortex.geometry = shared_geometry(change["new"], self._regions)
 
     # -- picking ---------------------------------------------------------------------------
-    def _on_click(self, trace, points, state) -> None:
-        if points.point_inds:
-            offset = 0 if trace.name == "left" else N_VERTICES_HEMI
-            self.pick(offset + int(points.point_inds[0]))
-
     def pick(self, vertex: int) -> None:
         """Pick a vertex, as a click on the cortex does, and call the :meth:`on_pick` callbacks.
 
@@ -498,7 +447,7 @@ class SurfaceViewer(widgets.VBox):
             cmap=cmap if cmap in colormaps else None,
             vmin=self._limits[0],
             vmax=self._limits[1],
-            title=html.unescape(str(self.figure.layout.title.text or "")),
+            title=self.cortex.title,
             label=self.label,
         )
 

@@ -6,14 +6,15 @@ that opens :func:`b2m_widgets.view_clip_explorer` on the simulated study (acoust
 Chromium, driven by Playwright, then
 
 * selects clips with ArrowDown in the explorer's clip picker: bytes received over the kernel's
-  websocket per selection, and the time from the key press to the surface's ``plotly_update``
-  (or ``plotly_restyle``) event: the new map applied, median and max;
+  websocket per selection, and the time from the key press to the first WebGL draw of the new
+  map (the cortex canvas counts maps and draws in ``data-maps``/``data-draws``), median and max;
 * clicks the cortex: bytes received and the time until the vertex panel shows the new vertex;
 * reads the kernel's resident memory (psutil).
 
 ``--sizes`` also executes notebooks headless (nbclient) twice — with and without saving widget
 state — and prints the size of each executed ``.ipynb`` (widget state is where every plotly
-figure carries all of plotly.js, ~5 MB). Numbers depend on the machine; this is a benchmark,
+figure carries all of plotly.js, ~5 MB; the cortex canvas carries its 20 kB script and, once
+per mesh, the geometry). Numbers depend on the machine; this is a benchmark,
 not a test.
 
 Usage::
@@ -44,19 +45,38 @@ _CELLS = [
     'embeddings = study_embeddings(study, "acoustic")\n'
     'decoded = decode_study(study, "acoustic")\n'
     'encoding = encode_study(study, "acoustic", n_permutations=0)',
-    "view_clip_explorer(study, embeddings, decoded=decoded, encoder=encoding, initial=0)",
+    "explorer = view_clip_explorer(\n"
+    "    study, embeddings, decoded=decoded, encoder=encoding, initial=0\n"
+    ")\n"
+    "explorer",
+    "import json\n"
+    "parts = {'cortex': explorer.surface.cortex, 'audio': explorer.stimulus_player}\n"
+    "ids = {name: part.model_id for name, part in parts.items()}\n"
+    "json.dump(ids, open('model_ids.json', 'w'))",
 ]
 
 _WATCH = """() => {
-  const gd = document.querySelector('.b2m-surface-figure .js-plotly-plot');
-  window.__b2m = {restyle: 0, panel: 0};
-  const mark = () => { window.__b2m.restyle = performance.now(); };
-  gd.on('plotly_restyle', mark);
-  gd.on('plotly_update', mark);
+  const root = document.querySelector('.b2m-surface-figure .b2m-cortex');
+  window.__b2m = {restyle: 0, panel: 0, pending: false};
+  new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.attributeName === 'data-maps') window.__b2m.pending = true;
+      if (r.attributeName === 'data-draws' && window.__b2m.pending) {
+        window.__b2m.pending = false;
+        window.__b2m.restyle = performance.now();
+      }
+    }
+  }).observe(root, {attributes: true});
   const panel = document.querySelector('.b2m-vertex-panel');
   new MutationObserver(() => { window.__b2m.panel = performance.now(); })
     .observe(panel, {subtree: true, childList: true, characterData: true});
   return true;
+}"""
+
+
+_TIMES = """() => {
+  const s = document.querySelector('.b2m-surface-figure canvas.b2m-cortex-canvas').b2m;
+  return {colorMs: s.colorMs, drawMs: s.drawMs};
 }"""
 
 
@@ -98,6 +118,8 @@ def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
     }
     nbformat.write(nb, lab.notebook_dir / name)
     received = [0]
+    by_part: dict[str, int] = {}
+    model_ids: dict[str, str] = {}
     outside: list[str] = []
     out: dict = {}
     try:
@@ -107,11 +129,14 @@ def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
             )
             page = browser.new_page(viewport={"width": 1400, "height": 1300})
 
+            def on_frame(payload):
+                received[0] += len(payload)
+                text = payload if isinstance(payload, str) else payload[:4096].decode("latin-1")
+                part = next((k for k, i in model_ids.items() if i in text), "other")
+                by_part[part] = by_part.get(part, 0) + len(payload)
+
             def on_ws(ws):
-                ws.on(
-                    "framereceived",
-                    lambda payload: received.__setitem__(0, received[0] + len(payload)),
-                )
+                ws.on("framereceived", on_frame)
 
             page.on("websocket", on_ws)
             page.on(
@@ -129,17 +154,19 @@ def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
             page.keyboard.press("Escape")
             page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
             page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-            page.locator(".b2m-surface-figure .js-plotly-plot .gl-container canvas").first.wait_for(
+            page.locator(".b2m-surface-figure .b2m-cortex[data-ready]").first.wait_for(
                 timeout=600_000
             )
             _wait(lambda: lab.kernel_state(name) == "idle", 600, "Run All", 0.5)
             page.wait_for_timeout(2000)
             out["run_all_s"] = time.monotonic() - t0
+            model_ids.update(json.loads((lab.notebook_dir / "model_ids.json").read_text()))
             out["run_all_mb_received"] = (received[0] - start) / 1e6
             page.evaluate(_WATCH)
             select = page.locator(".b2m-clip-picker select").first
             select.scroll_into_view_if_needed()
-            sizes, latencies = [], []
+            sizes, latencies, draws = [], [], []
+            by_part.clear()
             for _ in range(n_selections):
                 select.focus()
                 before, restyled = received[0], page.evaluate("window.__b2m.restyle")
@@ -149,21 +176,26 @@ def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
                     lambda r=restyled: page.evaluate("window.__b2m.restyle") != r, 30, "a repaint"
                 )
                 latencies.append(page.evaluate("window.__b2m.restyle") - t_key)
+                draws.append(page.evaluate(_TIMES))
                 page.wait_for_timeout(1500)  # let the audio and lists arrive too
                 sizes.append(received[0] - before)
             out["selection_kb"] = [round(s / 1e3, 1) for s in sizes]
+            out["selection_kb_by_widget_mean"] = {
+                k: round(v / 1e3 / n_selections, 1) for k, v in by_part.items()
+            }
+            out["cortex_colour_ms_median"] = statistics.median(d["colorMs"] for d in draws)
+            out["cortex_draw_ms_median"] = statistics.median(d["drawMs"] for d in draws)
             out["selection_repaint_ms_median"] = statistics.median(latencies)
             out["selection_repaint_ms_max"] = max(latencies)
-            figure = page.locator(".b2m-surface-figure .js-plotly-plot").first
+            figure = page.locator(".b2m-surface-figure canvas.b2m-cortex-canvas").first
             figure.scroll_into_view_if_needed()
             box = figure.bounding_box()
-            spots = [(0.2, 0.7), (0.25, 0.6), (0.3, 0.75), (0.62, 0.7), (0.7, 0.6), (0.66, 0.75)]
+            spots = [(0.2, 0.5), (0.25, 0.6), (0.3, 0.45), (0.7, 0.5), (0.75, 0.6), (0.8, 0.45)]
             sizes, latencies = [], []
             for fx, fy in spots[:n_picks]:
                 x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
-                page.mouse.move(x - 4, y)
-                page.mouse.move(x, y)  # plotly's 3-D scenes click what they hover
-                page.wait_for_timeout(500)
+                page.mouse.move(x, y)
+                page.wait_for_timeout(300)
                 before, changed = received[0], page.evaluate("window.__b2m.panel")
                 t_click = page.evaluate("performance.now()")
                 page.mouse.down()

@@ -2,8 +2,8 @@
 
 JupyterLab is started on 127.0.0.1 (free port, token, private settings) over a copy of the
 notebooks, with ``B2M_DATA`` at the session's simulated study. Debian's Chromium, driven by
-Playwright, opens each notebook, runs all cells and checks that the surface mesh (a WebGL
-canvas), the scatter points and the audio players rendered, that clicking a point of the
+Playwright, opens each notebook, runs all cells and checks that the cortex (a WebGL canvas),
+the scatter points and the audio players rendered, that clicking a point of the
 explorer's scatter (and Enter on a row of its retrieval list) changes what its player holds,
 and that the browser console shows no errors. Screenshots go to ``build/browser/``.
 
@@ -138,8 +138,8 @@ def _check_explorer(page, stem: str) -> None:
     explorer = page.locator(".b2m-clip-explorer").first
     assert explorer.count() == 1, f"{stem} shows no clip explorer (view_clip_explorer(...))"
     _show(page, explorer)
-    # Surface: a plotly 3-D scene drawn with WebGL, not blank.
-    surface = explorer.locator(".js-plotly-plot:has(.gl-container canvas)")
+    # Surface: the cortex canvas drawn with WebGL once its geometry arrived, not blank.
+    surface = explorer.locator(".b2m-cortex[data-ready] canvas.b2m-cortex-canvas")
     surface.first.wait_for(timeout=60_000)
     assert _drawn(surface.first) > 5, "the surface canvas is blank"
     # Scatter: SVG points, one per clip.
@@ -210,18 +210,12 @@ def _check_picker_keys(page, explorer, stimulus) -> None:
 
 def _check_vertex_pick(page, explorer, stem: str) -> None:
     """A click on the cortex fills the vertex panel with the clips that drive that vertex."""
-    figure = explorer.locator(".b2m-surface-figure .js-plotly-plot").first
+    figure = explorer.locator(".b2m-surface-figure canvas.b2m-cortex-canvas").first
     _show(page, figure)
     box = figure.bounding_box()
     rows = explorer.locator(".b2m-vertex-panel .b2m-clip-row")
-    for fx, fy in ((0.25, 0.65), (0.2, 0.75), (0.7, 0.65), (0.3, 0.55)):
-        x, y = box["x"] + fx * box["width"], box["y"] + fy * box["height"]
-        page.mouse.move(x - 4, y)
-        page.mouse.move(x, y)  # plotly's 3-D scenes click what they hover
-        page.wait_for_timeout(500)
-        page.mouse.down()
-        page.wait_for_timeout(100)  # a press: gl3d ignores a zero-length click
-        page.mouse.up()
+    for fx, fy in ((0.25, 0.5), (0.2, 0.6), (0.75, 0.5), (0.3, 0.4)):
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
         try:
             _wait_until(lambda: rows.count() >= 1, 10, "a vertex pick to fill the panel")
             break
@@ -261,8 +255,8 @@ def test_notebook_runs_and_its_widgets_work_in_chromium(stem, lab, browser):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{stem}-notebook.png"))
         assert page.locator(".b2m-audio-player").count() >= 2, f"{stem}: no audio players"
-        assert page.locator(".js-plotly-plot .gl-container canvas").count() >= 1, (
-            f"{stem} shows no brain surface (no WebGL plot): it should end with "
+        assert page.locator(".b2m-cortex canvas").count() >= 1, (
+            f"{stem} shows no brain surface (no cortex canvas): it should end with "
             "view_clip_explorer(study, embeddings, decoded=..., ...)"
         )
         _check_explorer(page, stem)

@@ -15,7 +15,7 @@ from b2m.models import Encoder, cosine_neighbours
 from b2m.surface import N_VERTICES
 from b2m_widgets import ClipExplorer, view_clip_explorer
 from b2m_widgets._clippicker import ClipPicker
-from b2m_widgets._surface_parts import background_colors
+from b2m_widgets._surface_parts import background_grey
 
 SR = 8000
 GENRES = ("blues", "classical", "jazz", "metal")
@@ -127,7 +127,7 @@ def test_clicking_the_scatter_plays_the_clip_and_shows_its_measured_response(stu
     assert player.src_id == "jazz.00006" == explorer.clip_id and player.playing
     assert len(player.wav_bytes) > 44 and len(player._spectrogram) > 0
     np.testing.assert_array_equal(explorer.surface.values, study.responses.train[6])
-    assert "training response" in explorer.surface.figure.layout.title.text
+    assert "training response" in explorer.surface.title
     z = (embeddings - embeddings.mean(axis=0)) / embeddings.std(axis=0)
     expected = cosine_neighbours(z, 6, 5, explorer.genres, explorer.clip_ids)
     assert [it["label"] for it in explorer.retrieval_list.items] == [e["clip_id"] for e in expected]
@@ -143,7 +143,7 @@ def test_dropdown_selects_and_a_test_clip_shows_the_mean_of_its_repeats(study, e
     assert explorer.stimulus_player.src_id == study.clips.clip_id[N_TRAIN + 2]
     mean = study.responses.test_repeats[:, 2].mean(axis=0)
     np.testing.assert_allclose(explorer.surface.values, mean, rtol=1e-6)
-    assert "mean of 4 repeats" in explorer.surface.figure.layout.title.text
+    assert "mean of 4 repeats" in explorer.surface.title
     first = explorer.surface.values.copy()
     explorer.dropdown.value = 3
     assert not np.allclose(explorer.surface.values, first)  # the surface follows the selection
@@ -181,7 +181,7 @@ def test_predicted_and_measured_responses_toggle(study, embeddings, encoder):
     expected = encoder.predict(embeddings[[N_TRAIN + 1]])[0]
     np.testing.assert_allclose(explorer.surface.values, expected, rtol=1e-5, atol=1e-6)
     assert not np.allclose(explorer.surface.values, measured)
-    assert "predicted by the encoder (r = " in explorer.surface.figure.layout.title.text
+    assert "predicted by the encoder (r = " in explorer.surface.title
     explorer.selected = 2  # the toggle stays on "predicted" for the next clip
     np.testing.assert_allclose(
         explorer.surface.values, encoder.predict(embeddings[[2]])[0], rtol=1e-5, atol=1e-6
@@ -341,9 +341,9 @@ def test_a_clip_without_a_response_shows_the_background_only(study, embeddings):
     study.responses.train_ids = np.array(["elsewhere", *study.responses.train_ids[1:]])
     explorer = ClipExplorer(study, embeddings, initial=1)
     explorer.selected = 0
-    assert explorer.surface.figure.layout.title.text == "blues.00000: no response"
-    colors = np.concatenate([t.vertexcolor for t in explorer.surface.figure.data[:2]])
-    assert (colors == background_colors()).all()  # the grey sulcal background, no data colour
+    assert explorer.surface.title == "blues.00000: no response"
+    colors = explorer.surface.colors()
+    assert (colors == background_grey()[:, None]).all()  # the grey sulcal background only
     assert explorer.output.outputs == ()
 
 
@@ -422,15 +422,14 @@ class FakeEncoding:
 
 
 def test_clicking_the_cortex_fills_the_vertex_panel(study, embeddings, encoder):
-    from plotly.callbacks import Points
 
     rng = np.random.default_rng(3)
     ceiling = type("Ceiling", (), {"max_r": rng.uniform(0.2, 0.9, N_VERTICES)})()
     encoding = FakeEncoding(encoder, rng.uniform(-0.2, 0.6, N_VERTICES), ceiling)
     explorer = ClipExplorer(study, embeddings, encoder=encoding, initial=0)
     vertex = 10_300  # right hemisphere
-    right = explorer.surface.figure.data[1]
-    explorer.surface._on_click(right, Points(point_inds=[vertex - 10_242], trace_index=1), None)
+    # What the browser sends when the cortex is clicked (static/cortex.js)
+    explorer.surface.cortex._handle_custom_msg({"type": "pick", "vertex": vertex}, [])
     panel = explorer.vertex_panel
     assert panel.vertex == vertex and explorer.surface.picked == vertex
     r = study.responses

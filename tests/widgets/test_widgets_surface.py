@@ -5,15 +5,14 @@ from __future__ import annotations
 import base64
 
 import numpy as np
-import plotly.graph_objects as go
 import pytest
 import traitlets
-from plotly.callbacks import Points
 
 from b2m.regions import auditory_regions
-from b2m.surface import N_VERTICES, N_VERTICES_HEMI
+from b2m.surface import N_VERTICES, N_VERTICES_HEMI, load_fsaverage5
 from b2m_widgets import SurfaceViewer, view_surface
-from b2m_widgets._surface_parts import background_colors
+from b2m_widgets._cortex import shared_geometry
+from b2m_widgets._surface_parts import background_grey, lut_rgb
 
 
 @pytest.fixture(scope="module")
@@ -26,29 +25,45 @@ def viewer(values):
     return SurfaceViewer(values, title="<b>map</b>", label="test r")
 
 
-def _colors(viewer):
-    return np.concatenate([np.asarray(t.vertexcolor, dtype=object) for t in viewer.figure.data[:2]])
+def _sent_values(viewer):
+    return np.frombuffer(viewer.cortex.values, dtype="<f4")
 
 
 def _is_background(viewer):
-    return _colors(viewer) == background_colors()
+    grey = np.repeat(background_grey()[:, None], 3, axis=1)
+    return (viewer.colors() == grey).all(axis=1)
 
 
-def test_two_scenes_each_in_its_lateral_view(viewer):
-    left, right, colorbar, outline_left, outline_right = viewer.figure.data
-    assert isinstance(left, go.Mesh3d) and isinstance(right, go.Mesh3d)
-    assert (left.scene, right.scene) == ("scene", "scene2")
-    assert (outline_left.scene, outline_right.scene) == ("scene", "scene2")
-    assert len(left.x) == len(right.x) == N_VERTICES_HEMI
-    assert np.asarray(left.x).dtype == np.float32 and np.asarray(left.i).dtype == np.int32
-    layout = viewer.figure.layout
-    assert layout.scene.domain.x[1] <= layout.scene2.domain.x[0]  # side by side
-    # Each camera looks at its hemisphere's outer (lateral) side.
-    assert layout.scene.camera.eye.x < 0 < layout.scene2.camera.eye.x
-    assert layout.title.text == "&lt;b&gt;map&lt;/b&gt;"
-    assert colorbar.marker.showscale and colorbar.marker.colorbar.title.text == "test r"
+def test_mesh_once_values_after(viewer, values):
+    geometry = viewer.cortex.geometry
+    coords = np.frombuffer(geometry.coords, dtype="<f4").reshape(-1, 3)
+    faces = np.frombuffer(geometry.faces, dtype="<u4").reshape(-1, 3)
+    surf = load_fsaverage5("inflated")
+    assert coords.shape == (N_VERTICES, 3) and faces.shape == surf.faces.shape
+    # Each hemisphere's faces index its own vertices; the hemispheres are moved apart along x.
+    assert faces.max() < N_VERTICES_HEMI
+    assert coords[:N_VERTICES_HEMI, 0].max() < coords[N_VERTICES_HEMI:, 0].min()
+    # A second viewer, and a second map, reuse the same geometry model: its bytes go once.
+    other = SurfaceViewer(values[::-1].copy())
+    assert other.cortex.geometry is geometry is shared_geometry("inflated", viewer._regions)
+    # A map is its values as float32 bytes (80 kB), plus small settings.
+    np.testing.assert_array_equal(_sent_values(viewer), values.astype(np.float32))
+    assert len(viewer.cortex.values) == 4 * N_VERTICES
+    sent_lut = np.frombuffer(viewer.cortex.lut, np.uint8).reshape(256, 3)
+    np.testing.assert_array_equal(sent_lut, lut_rgb("RdBu_r"))
+    assert (viewer.cortex.vmin, viewer.cortex.vmax) == viewer.limits
+    geometry.close()  # a closed model is rebuilt, not reused
+    assert shared_geometry("inflated", viewer._regions) is not geometry
+
+
+def test_both_hemispheres_each_in_its_lateral_view(viewer):
+    assert viewer.cortex.hemisphere == "both" and viewer.cortex.view == "lateral"
+    assert viewer.title == "<b>map</b>" == viewer.cortex.title  # shown as text, never as HTML
+    assert viewer.cortex.label == "test r"
     viewer.view = "medial"
-    assert layout.scene.camera.eye.x > 0 > layout.scene2.camera.eye.x
+    assert viewer.cortex.view == "medial"
+    viewer.view_dropdown.value = "dorsal"
+    assert viewer.cortex.view == "dorsal"
 
 
 def test_signed_maps_get_a_zero_centred_diverging_scale_with_robust_limits(viewer, values):
@@ -69,9 +84,8 @@ def test_signed_maps_get_a_zero_centred_diverging_scale_with_robust_limits(viewe
 def test_per_vertex_colours_and_threshold(viewer, values):
     # Every vertex above threshold carries a data colour, the others the sulcal grey: colours
     # (not intensities on a shared scale) are interpolated, so no dark rim can appear.
-    assert viewer.figure.data[0].intensity is None
     viewer.threshold = 1.0
-    assert viewer.threshold_slider.value == 1.0
+    assert viewer.threshold_slider.value == 1.0 and viewer.cortex.threshold == 1.0
     np.testing.assert_array_equal(_is_background(viewer), np.abs(values) <= 1.0)
     viewer.threshold_slider.value = 0.0
     assert viewer.threshold == 0.0 and not _is_background(viewer).any()
@@ -85,8 +99,10 @@ def test_per_vertex_colours_and_threshold(viewer, values):
 def test_colormap_trait_and_dropdown_are_linked(viewer):
     viewer.colormap_dropdown.value = "Viridis"
     assert viewer.colormap == "Viridis"
-    assert viewer.figure.data[2].marker.colorscale[-1][1] == "#fde725"
-    assert "#fde725" in set(_colors(viewer))  # the top of the scale paints the peak
+    top = np.frombuffer(viewer.cortex.lut, np.uint8).reshape(256, 3)[-1]
+    assert bytes(top).hex() == "fde725"
+    peak = int(np.argmax(viewer.values))
+    assert bytes(viewer.colors()[peak]).hex() == "fde725"  # the top of the scale paints the peak
     viewer.colormap = "Blues"  # any plotly scale; added to the dropdown
     assert viewer.colormap_dropdown.value == "Blues"
     with pytest.raises(traitlets.TraitError, match="colormap must be a plotly colour-scale"):
@@ -94,23 +110,21 @@ def test_colormap_trait_and_dropdown_are_linked(viewer):
 
 
 def test_mesh_hemisphere_and_outline_controls(viewer):
-    inflated_x = np.asarray(viewer.figure.data[0].x).copy()
-    outline_x = np.asarray(viewer.figure.data[3].x, dtype=float).copy()
+    inflated = viewer.cortex.geometry
     viewer.mesh_dropdown.value = "pial"
-    assert viewer.mesh == "pial"
-    assert not np.allclose(np.asarray(viewer.figure.data[0].x), inflated_x)
-    assert not np.allclose(
-        np.asarray(viewer.figure.data[3].x, dtype=float), outline_x, equal_nan=True
-    )
+    assert viewer.mesh == "pial" and viewer.cortex.geometry.mesh == "pial"
+    assert viewer.cortex.geometry.coords != inflated.coords
+    assert viewer.cortex.geometry.outline_left != inflated.outline_left
+    viewer.mesh = "inflated"
+    assert viewer.cortex.geometry is inflated  # back to the model already in the browser
     viewer.hemisphere = "left"
-    assert viewer.figure.data[0].visible is not False and viewer.figure.data[1].visible is False
-    assert viewer.figure.layout.scene.domain.x[1] - viewer.figure.layout.scene.domain.x[0] > 0.8
+    assert viewer.cortex.hemisphere == "left"
     viewer.hemisphere_buttons.value = "both"
-    assert viewer.figure.data[1].visible is True
+    assert viewer.cortex.hemisphere == "both"
     viewer.outline_box.value = False
-    assert viewer.figure.data[3].visible is False and viewer.figure.data[4].visible is False
+    assert viewer.cortex.outlines is False
     viewer.outlines = True
-    assert viewer.figure.data[3].visible is True
+    assert viewer.cortex.outlines is True
     with pytest.raises(traitlets.TraitError, match="mesh must be one of"):
         viewer.mesh = "flat"
 
@@ -119,12 +133,15 @@ def test_regions_are_outlined_and_named_on_hover(viewer):
     heschl = auditory_regions()["left Heschl's gyrus"]
     vertex = int(np.flatnonzero(heschl)[0])
     assert "left Heschl's gyrus" in viewer.region_of(vertex)
-    assert "left Heschl's gyrus" in viewer.figure.data[0].text[vertex]
-    assert "%{text}" in viewer.figure.data[0].hovertemplate
-    assert np.isfinite(np.asarray(viewer.figure.data[3].x, dtype=float)).sum() > 10
+    geometry = viewer.cortex.geometry
+    codes = np.frombuffer(geometry.region_codes, dtype="<u2")
+    assert "left Heschl's gyrus" in geometry.region_labels[codes[vertex]]  # the hover text
+    assert geometry.region_labels[0] == "" and (codes[~heschl] != codes[vertex]).any()
+    left_segments = np.frombuffer(geometry.outline_left, dtype="<f4").reshape(-1, 2, 3)
+    assert len(left_segments) > 10 and np.isfinite(left_segments).all()
     only = SurfaceViewer(regions=["right planum temporale"])
-    assert only.figure.data[3].x is None or len(only.figure.data[3].x) == 0
-    assert len(only.figure.data[4].x) > 0
+    assert only.cortex.geometry.outline_left == b"" and len(only.cortex.geometry.outline_right)
+    assert only.cortex.geometry.region_labels == ["", "right planum temporale"]
     with pytest.raises(ValueError, match="regions must name regions among"):
         SurfaceViewer(regions=["left Broca"])
 
@@ -132,10 +149,13 @@ def test_regions_are_outlined_and_named_on_hover(viewer):
 def test_a_click_on_the_cortex_picks_a_vertex(viewer):
     picks = []
     viewer.on_pick(picks.append)
-    right = viewer.figure.data[1]
-    viewer._on_click(right, Points(point_inds=[7], trace_name="right", trace_index=1), None)
+    # What the browser sends on a click (static/cortex.js): the vertex under the pointer.
+    viewer.cortex._handle_custom_msg({"type": "pick", "vertex": N_VERTICES_HEMI + 7}, [])
     assert picks == [N_VERTICES_HEMI + 7] and viewer.picked == N_VERTICES_HEMI + 7
+    assert viewer.cortex.picked == N_VERTICES_HEMI + 7  # the browser marks it
     assert "right vertex 7" in viewer.status.value and "test r" in viewer.status.value
+    viewer.cortex._handle_custom_msg({"type": "pick", "vertex": N_VERTICES}, [])  # off the mesh
+    assert picks == [N_VERTICES_HEMI + 7]
     with pytest.raises(ValueError, match=r"vertex must be in \[0, 20484\)"):
         viewer.pick(N_VERTICES)
     with pytest.raises(TypeError, match="callback must be callable"):
@@ -165,18 +185,13 @@ def test_bad_maps_get_a_clear_message(viewer, values):
 def test_empty_viewer_and_argument_errors():
     viewer = SurfaceViewer(hemisphere="right", view="lateral")
     assert viewer.values is None and _is_background(viewer).all()
-    assert not viewer.figure.data[2].marker.showscale
+    assert viewer.cortex.values == b""  # no map: the browser hides the colour bar
     with pytest.raises(ValueError, match="hemisphere must be one of"):
         SurfaceViewer(hemisphere="both-ish")
     with pytest.raises(ValueError, match="cmap must be a plotly colour-scale"):
         SurfaceViewer(cmap="nope")
-
-
-def test_plot_toolbar_is_reduced_and_offline(viewer):
-    config = viewer.figure._config
-    buttons = [b for group in config["modeBarButtons"] for b in group]
-    assert "sendChartToCloud" not in buttons and len(buttons) <= 4
-    assert config["displaylogo"] is False
+    with pytest.raises(ValueError, match="height must be an integer >= 60"):
+        SurfaceViewer(height=10)
 
 
 def test_view_surface_embeds_its_static_twin(values):

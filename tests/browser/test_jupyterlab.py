@@ -142,9 +142,12 @@ def _check_explorer(page, stem: str) -> None:
     surface = explorer.locator(".b2m-cortex[data-ready] canvas.b2m-cortex-canvas")
     surface.first.wait_for(timeout=60_000)
     assert _drawn(surface.first) > 5, "the surface canvas is blank"
-    # Scatter: SVG points, one per clip.
-    points = explorer.locator(".scatterlayer .trace .points path.point")
-    assert points.count() >= 10, f"only {points.count()} scatter points rendered"
+    # Scatter: a canvas with one point per clip.
+    scatter = explorer.locator("canvas.b2m-scatter-canvas").first
+    n_points = scatter.evaluate("c => c.b2m.screen ? c.b2m.screen.length / 2 : 0")
+    assert n_points >= 10, f"only {n_points} scatter points drawn"
+    assert _drawn(scatter) > 5, "the scatter canvas is blank"
+    assert scatter.get_attribute("aria-label")
     # A/B players: anywidget elements with a drawn canvas.
     players = explorer.locator(".b2m-audio-player")
     assert players.count() == 2
@@ -157,19 +160,21 @@ def _check_explorer(page, stem: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     explorer.screenshot(path=str(SCREENSHOTS / f"{stem}-explorer-initial.png"))
     _check_reconstructions(page, explorer)
-    # Click a point far from the selected one: hover first (plotly clicks what it hovers).
-    box = None
-    for i in range(points.count() // 2, points.count()):
-        candidate = points.nth(i).bounding_box()
-        if candidate and candidate["width"] > 0:
-            box = candidate
+    # Click a point far from the selected one: hovering names it first.
+    box = scatter.bounding_box()
+    screen = scatter.evaluate("c => Array.from(c.b2m.screen)")
+    spot = None
+    for i in range(n_points // 2, n_points):
+        x, y = screen[2 * i], screen[2 * i + 1]
+        if scatter.evaluate(f"c => c.b2m.nearest({x}, {y})") == i:  # not hidden by a neighbour
+            spot = (box["x"] + x, box["y"] + y)
             break
-    assert box is not None, "no visible scatter point to click"
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    assert spot is not None, "no scatter point to click"
+    x, y = spot
     page.mouse.move(x, y)
-    hover = explorer.locator(".hoverlayer .hovertext text.nums").first  # not the trace name
-    hover.wait_for(timeout=10_000)
-    clicked = re.fullmatch(r"\s*([a-z]+\.\d{5})\s*", hover.text_content() or "")
+    hover = explorer.locator(".b2m-scatter-tip").first
+    _wait_until(lambda: hover.is_visible(), 10, "the hover label")
+    clicked = re.match(r"\s*([a-z]+\.\d{5}) · ", hover.text_content() or "")
     assert clicked, f"no clip id in the hover label {hover.text_content()!r}"
     page.mouse.click(x, y)
     _wait_until(lambda: _src(stimulus) == clicked.group(1), 30, "the player to load the clip")

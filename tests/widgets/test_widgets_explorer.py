@@ -101,17 +101,9 @@ def encoder(study, embeddings):
     return Encoder(alphas=[1.0, 10.0], n_splits=2).fit(train_x, r.train, r.train_runs)
 
 
-def _click(figure, trace_index, point_index):
-    """Send the message the browser sends on a click (plotly's js2py points callback)."""
-    figure._js2py_pointsCallback = {
-        "event_type": "plotly_click",
-        "points": {
-            "xs": [0.0],
-            "ys": [0.0],
-            "point_indexes": [point_index],
-            "trace_indexes": [trace_index],
-        },
-    }
+def _click(scatter, row):
+    """Apply the state update the browser sends when a point is clicked (static/scatter.js)."""
+    scatter.set_state({"selected": row})
 
 
 def _errors(explorer):
@@ -121,7 +113,7 @@ def _errors(explorer):
 def test_clicking_the_scatter_plays_the_clip_and_shows_its_measured_response(study, embeddings):
     explorer = view_clip_explorer(study, embeddings, initial=None)
     assert explorer.selected == -1 and explorer.stimulus_player.src_id == ""
-    _click(explorer.scatter.figure, trace_index=2, point_index=1)  # second "jazz" clip: row 6
+    _click(explorer.scatter, 6)  # the second "jazz" clip
     assert explorer.selected == 6 == explorer.dropdown.value == explorer.scatter.selected
     player = explorer.stimulus_player
     assert player.src_id == "jazz.00006" == explorer.clip_id and player.playing
@@ -397,20 +389,18 @@ def test_picker_lists_test_clips_with_reconstructions_first_and_the_map_rings_th
     ]
     assert ranks == sorted(ranks) and ranks.count(1) == N_TEST - 1 and ranks.count(2) == N_TRAIN
     assert all(target in o["title"] or "·" in o["title"] for o in picker.options)
-    ring = explorer.scatter.figure.data[-2]
-    assert ring.name == "has reconstructions" and list(ring.customdata) == [N_TRAIN + 1]
-    _click(
-        explorer.scatter.figure, trace_index=len(explorer.scatter.figure.data) - 2, point_index=0
-    )
+    scatter = explorer.scatter
+    assert scatter.marked_label == "has reconstructions"
+    assert list(scatter.marked) == [N_TRAIN + 1]
+    assert list(np.frombuffer(scatter._marked, "<u4")) == [N_TRAIN + 1]  # what the browser rings
+    _click(scatter, N_TRAIN + 1)
     assert explorer.selected == N_TRAIN + 1 == picker.value
     with pytest.raises(traitlets.TraitError, match="value must be -1 or the value of an option"):
         picker.value = 10_000
     # Without reconstructions the test clips are ringed and listed first.
     plain = ClipExplorer(study, embeddings, initial=None)
-    assert plain.scatter.figure.data[-2].name == "test clip"
-    assert sorted(plain.scatter.figure.data[-2].customdata) == list(
-        range(N_TRAIN, N_TRAIN + N_TEST)
-    )
+    assert plain.scatter.marked_label == "test clip"
+    assert sorted(plain.scatter.marked) == list(range(N_TRAIN, N_TRAIN + N_TEST))
     assert plain.dropdown.options[0]["group"].startswith("test clips")
 
 

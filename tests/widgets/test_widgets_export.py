@@ -60,10 +60,12 @@ def test_every_figure_view_carries_a_png_for_exports():
     rng = np.random.default_rng(0)
     genres = ["blues", "jazz"] * 10
     scatter = view_embeddings(rng.normal(size=(20, 4)), genres, [f"c{i}" for i in range(20)])
-    png = base64.b64decode(scatter._repr_mimebundle_()["image/png"])
+    data, _metadata = scatter._repr_mimebundle_()  # an anywidget: (data, metadata)
+    png = base64.b64decode(data["image/png"])
     assert png.startswith(b"\x89PNG")
+    assert "application/vnd.jupyter.widget-view+json" in data
     bare = type(scatter)(rng.normal(size=(20, 4)), genres, [f"c{i}" for i in range(20)])
-    assert "image/png" not in bare._repr_mimebundle_()
+    assert "image/png" not in bare._repr_mimebundle_()[0]
 
 
 def test_scatter_rings_marked_clips_and_validates_them():
@@ -76,8 +78,7 @@ def test_scatter_rings_marked_clips_and_validates_them():
     scatter = EmbeddingScatter(
         rng.normal(size=(20, 4)), ["a", "b"] * 10, ids, marked=[3, 7], marked_label="test clip"
     )
-    ring = scatter.figure.data[-2]
-    assert ring.name == "test clip" and list(ring.customdata) == [3, 7]
-    np.testing.assert_allclose(ring.x, scatter.coordinates[[3, 7], 0])
+    assert scatter.marked_label == "test clip" and list(scatter.marked) == [3, 7]
+    assert list(np.frombuffer(scatter._marked, "<u4")) == [3, 7]
     with pytest.raises(ValueError, match=r"marked must hold rows in \[0, 20\)"):
         EmbeddingScatter(rng.normal(size=(20, 4)), ["a"] * 20, ids, marked=[25])

@@ -12,10 +12,14 @@ Chromium, driven by Playwright, then
 * reads the kernel's resident memory (psutil).
 
 ``--sizes`` also executes notebooks headless (nbclient) twice — with and without saving widget
-state — and prints the size of each executed ``.ipynb`` (widget state is where every plotly
-figure carries all of plotly.js, ~5 MB; the cortex canvas carries its 20 kB script and, once
-per mesh, the geometry). Numbers depend on the machine; this is a benchmark,
-not a test.
+state — and prints the size of each executed ``.ipynb`` (the widget state holds each widget's
+script, ~20 kB for the cortex and the scatter, and, once per mesh, the cortex geometry; a
+plotly figure used to carry all of plotly.js, 5 MB). ``selection_kb_by_widget_mean`` splits
+the bytes of a selection between the cortex, the audio player and the rest.
+
+Baseline, measured in the same page: a bare widget round trip (a click on an ipywidgets
+``Button`` whose Python handler sets a ``Label``); latencies are also printed as ratios to it.
+Numbers depend on the machine; this is a benchmark, not a test.
 
 Usage::
 
@@ -49,6 +53,12 @@ _CELLS = [
     "    study, embeddings, decoded=decoded, encoder=encoding, initial=0\n"
     ")\n"
     "explorer",
+    "from ipywidgets import Button, HBox, Label\n"
+    "probe, echo = Button(description='probe'), Label('0')\n"
+    "probe.on_click(lambda _: setattr(echo, 'value', str(int(echo.value) + 1)))\n"
+    "probe.add_class('b2m-probe')\n"
+    "echo.add_class('b2m-echo')\n"
+    "HBox([probe, echo])",
     "import json\n"
     "parts = {'cortex': explorer.surface.cortex, 'audio': explorer.stimulus_player}\n"
     "ids = {name: part.model_id for name, part in parts.items()}\n"
@@ -98,6 +108,32 @@ def _kernel_rss(lab, notebook: str) -> float:
         if any(kernel_id in part for part in proc.info["cmdline"] or []):
             return proc.memory_info().rss / 2**30
     return float("nan")
+
+
+def _round_trip(page, n: int) -> float:
+    """Median ms from Enter on the probe button to its Python handler's label update.
+
+    Timed in the page (``performance.now()`` at the key press and in a MutationObserver on the
+    label), as the selections are.
+    """
+    page.evaluate("""() => {
+      const echo = document.querySelector('.b2m-echo');
+      window.__b2mEcho = 0;
+      new MutationObserver(() => { window.__b2mEcho = performance.now(); })
+        .observe(echo, {subtree: true, childList: true, characterData: true});
+    }""")
+    button = page.locator(".b2m-probe").first
+    button.scroll_into_view_if_needed()
+    times = []
+    for _ in range(n):
+        button.focus()
+        before = page.evaluate("window.__b2mEcho")
+        t_key = page.evaluate("performance.now()")
+        page.keyboard.press("Enter")
+        _wait(lambda b=before: page.evaluate("window.__b2mEcho") != b, 30, "the probe's echo")
+        times.append(page.evaluate("window.__b2mEcho") - t_key)
+        page.wait_for_timeout(200)
+    return statistics.median(times)
 
 
 def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
@@ -212,6 +248,13 @@ def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
             if latencies:
                 out["pick_panel_ms_median"] = statistics.median(latencies)
                 out["pick_panel_ms_max"] = max(latencies)
+            out["baseline_round_trip_ms_median"] = _round_trip(page, n_selections)
+            base = out["baseline_round_trip_ms_median"]
+            out["selection_repaint_vs_round_trip"] = round(
+                out["selection_repaint_ms_median"] / base, 2
+            )
+            if "pick_panel_ms_median" in out:
+                out["pick_panel_vs_round_trip"] = round(out["pick_panel_ms_median"] / base, 2)
             out["kernel_rss_gb"] = _kernel_rss(lab, name)
             out["requests_outside_127.0.0.1"] = outside
             page.screenshot(path=str(workdir / "bench_viewer.png"))

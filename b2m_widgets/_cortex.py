@@ -54,7 +54,8 @@ _CSS = """
 .b2m-cortex-note { position: absolute; left: 6px; bottom: 6px; color: #8a1c1c;
   background: rgba(255,255,255,0.9); padding: 1px 4px; }
 .b2m-cortex-bar { flex: 0 0 64px; display: flex; flex-direction: column; align-items: flex-start; }
-.b2m-cortex-bar-label { min-height: 2.4em; line-height: 1.2em; overflow-wrap: anywhere; }
+.b2m-cortex-bar-label { min-height: 2.4em; line-height: 1.2em; overflow-wrap: anywhere;
+  margin-bottom: 0.9em; }
 .b2m-cortex-bar-body { position: relative; display: flex; }
 .b2m-cortex-bar-body canvas { width: 12px; height: 100%; border: 1px solid #999; }
 .b2m-cortex-bar-ticks { position: relative; margin-left: 4px; width: 44px; }

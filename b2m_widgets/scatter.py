@@ -155,6 +155,7 @@ class EmbeddingScatter(anywidget.AnyWidget):
             _ids=[str(c) for c in self.clip_ids],
             _marked=self.marked.astype("<u4").tobytes(),
         )
+        self.layout.width = "100%"  # the canvas follows the width of the output area
         if width is not None:
             self.layout.max_width = f"{int(width)}px"
         self.add_class("b2m-embedding-scatter")

@@ -143,6 +143,7 @@ class SurfaceViewer(widgets.VBox):
             view=view,
             height=int(height),
             label=self.label,
+            layout=widgets.Layout(width="100%"),  # fill the box: the canvas follows its width
         )
         self.threshold_slider = widgets.FloatSlider(
             value=0.0,

@@ -16,14 +16,13 @@ Two widgets share the work:
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import anywidget
 import ipywidgets as widgets
 import numpy as np
 import traitlets
 
 from b2m.surface import N_VERTICES, N_VERTICES_HEMI
+from b2m_widgets._static import esm
 from b2m_widgets._surface_parts import (
     background_grey,
     default_regions,
@@ -40,7 +39,7 @@ __all__ = [
     "shared_geometry",
 ]
 
-_ESM = (Path(__file__).parent / "static" / "cortex.js").read_text(encoding="utf-8")
+_ESM = esm("cortex.js")
 _CSS = """
 .b2m-cortex { font-size: 12px; width: 100%; }
 .b2m-cortex-title { font-weight: 600; margin: 0 0 4px 4px; overflow-wrap: anywhere; }

@@ -8,7 +8,6 @@ of plotly.js (5 MB) in every figure's state.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import anywidget
 import numpy as np
@@ -16,10 +15,11 @@ import traitlets
 
 from b2m.plotting import embedding_map, genre_colors
 from b2m.validation import check_consistent_length
+from b2m_widgets._static import esm
 
 __all__ = ["EmbeddingScatter", "view_embeddings"]
 
-_ESM = (Path(__file__).parent / "static" / "scatter.js").read_text(encoding="utf-8")
+_ESM = esm("scatter.js")
 _CSS = """
 .b2m-scatter { font-size: 12px; width: 100%; }
 .b2m-scatter-title { font-weight: 600; margin: 0 0 4px 4px; overflow-wrap: anywhere; }

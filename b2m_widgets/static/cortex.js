@@ -7,7 +7,8 @@
 // threshold, the sulcal grey elsewhere (the twin of b2m_widgets._surface_parts.vertex_colors).
 // A click that does not drag picks the nearest vertex of the triangle under the pointer and
 // sends {type: "pick", vertex} to Python; hovering names the region and the value. All text is
-// set with textContent: never interpreted as HTML. Nothing is fetched.
+// set with textContent: never interpreted as HTML. Nothing is fetched. Uses bytesOf,
+// canvasFrame and pointerIn from _shared.js (prepended by Python).
 
 const N_HEMI = 10242;
 const TAU = Math.PI * 2;
@@ -61,16 +62,6 @@ void main() {
   colour = vec4(v_color * min(1.0, 0.55 + 0.5 * v_light), 1.0);
 }`;
 
-function bytesOf(value, Type) {
-  // A DataView (binary buffer), an ArrayBuffer or a typed array -> a fresh, aligned Type array.
-  if (!value) {
-    return new Type(0);
-  }
-  const view = value.buffer ? value : new DataView(value);
-  const copy = view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength);
-  return new Type(copy);
-}
-
 function compile(gl, type, source) {
   const shader = gl.createShader(type);
   gl.shaderSource(shader, source);
@@ -117,36 +108,17 @@ function formatValue(v) {
 }
 
 async function render({ model, el }) {
-  const root = document.createElement("div");
-  root.className = "b2m-cortex";
-  const title = document.createElement("div");
-  title.className = "b2m-cortex-title";
-  const row = document.createElement("div");
-  row.className = "b2m-cortex-row";
-  const stage = document.createElement("div");
-  stage.className = "b2m-cortex-stage";
-  const canvas = document.createElement("canvas");
-  canvas.className = "b2m-cortex-canvas";
-  canvas.tabIndex = 0;
-  canvas.setAttribute("role", "img");
-  const tip = document.createElement("div");
-  tip.className = "b2m-cortex-tip";
-  tip.hidden = true;
-  const note = document.createElement("div");
-  note.className = "b2m-cortex-note";
+  const { root, title, row, stage, canvas, tip, make } = canvasFrame("b2m-cortex");
+  const note = make("div", "note");
   note.setAttribute("aria-live", "polite");
-  stage.append(canvas, tip, note);
-  const bar = document.createElement("div");
-  bar.className = "b2m-cortex-bar";
-  const barLabel = document.createElement("div");
-  barLabel.className = "b2m-cortex-bar-label";
-  const barBody = document.createElement("div");
-  barBody.className = "b2m-cortex-bar-body";
+  stage.append(note);
+  const bar = make("div", "bar");
+  const barLabel = make("div", "bar-label");
+  const barBody = make("div", "bar-body");
   const barCanvas = document.createElement("canvas");
   barCanvas.width = 1;
   barCanvas.height = 256;
-  const ticks = document.createElement("div");
-  ticks.className = "b2m-cortex-bar-ticks";
+  const ticks = make("div", "bar-ticks");
   const tickLabels = [0, 1, 2].map(() => {
     const t = document.createElement("span");
     ticks.appendChild(t);
@@ -154,8 +126,7 @@ async function render({ model, el }) {
   });
   barBody.append(barCanvas, ticks);
   bar.append(barLabel, barBody);
-  row.append(stage, bar);
-  root.append(title, row);
+  row.append(bar);
   el.appendChild(root);
 
   // State read by tests and the benchmark (canvas.b2m): colours, picks and draws.
@@ -497,10 +468,7 @@ async function render({ model, el }) {
   }
   state.vertexAt = vertexAt;
 
-  function pointer(event) {
-    const rect = canvas.getBoundingClientRect();
-    return [event.clientX - rect.left, event.clientY - rect.top];
-  }
+  const pointer = (event) => pointerIn(canvas, event);
 
   function hoverText(vertex) {
     const hemi = vertex < N_HEMI ? "left" : "right";

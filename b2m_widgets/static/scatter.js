@@ -4,18 +4,11 @@
 // draws axes, points, rings and the selected clip, names the clip under the pointer, and sets
 // `selected` on a click. The legend's buttons hide or show a genre. Drag pans; the + / − /
 // reset buttons (or the + - and arrow keys, Home) zoom and pan. All text is set with
-// textContent: never interpreted as HTML. Nothing is fetched.
+// textContent: never interpreted as HTML. Nothing is fetched. Uses bytesOf, canvasFrame and
+// pointerIn from _shared.js (prepended by Python).
 
 const MARGIN = { left: 50, right: 12, top: 10, bottom: 42 };
 const PICK_PX = 9;
-
-function bytesOf(value, Type) {
-  if (!value) {
-    return new Type(0);
-  }
-  const view = value.buffer ? value : new DataView(value);
-  return new Type(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength));
-}
 
 function niceStep(span, count) {
   const raw = span / Math.max(1, count);
@@ -48,33 +41,16 @@ function button(text, name) {
 }
 
 function render({ model, el }) {
-  const root = document.createElement("div");
-  root.className = "b2m-scatter";
-  const title = document.createElement("div");
-  title.className = "b2m-scatter-title";
-  const row = document.createElement("div");
-  row.className = "b2m-scatter-row";
-  const stage = document.createElement("div");
-  stage.className = "b2m-scatter-stage";
-  const canvas = document.createElement("canvas");
-  canvas.className = "b2m-scatter-canvas";
-  canvas.tabIndex = 0;
-  canvas.setAttribute("role", "img");
-  const tip = document.createElement("div");
-  tip.className = "b2m-scatter-tip";
-  tip.hidden = true;
-  const tools = document.createElement("div");
-  tools.className = "b2m-scatter-tools";
+  const { root, title, row, stage, canvas, tip, make } = canvasFrame("b2m-scatter");
+  const tools = make("div", "tools");
   const zoomIn = button("+", "zoom in");
   const zoomOut = button("−", "zoom out");
   const reset = button("⟲", "reset the view");
   tools.append(zoomIn, zoomOut, reset);
-  stage.append(canvas, tip, tools);
-  const legend = document.createElement("ul");
-  legend.className = "b2m-scatter-legend";
+  stage.append(tools);
+  const legend = make("ul", "legend");
   legend.setAttribute("aria-label", "genres: press to hide or show");
-  row.append(stage, legend);
-  root.append(title, row);
+  row.append(legend);
   el.appendChild(root);
 
   const state = { draws: 0, hidden: new Set(), screen: null };
@@ -306,10 +282,7 @@ function render({ model, el }) {
     schedule();
   }
 
-  function pointer(event) {
-    const rect = canvas.getBoundingClientRect();
-    return [event.clientX - rect.left, event.clientY - rect.top];
-  }
+  const pointer = (event) => pointerIn(canvas, event);
 
   let drag = null;
   canvas.addEventListener("pointerdown", (event) => {

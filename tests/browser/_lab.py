@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -192,3 +193,64 @@ class JupyterLab:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+
+
+def lab_with_notebook(workdir: Path, data_home: Path, name: str, cells: list[str]) -> JupyterLab:
+    """Start a :class:`JupyterLab` whose notebook folder also holds a notebook made of ``cells``.
+
+    Parameters
+    ----------
+    workdir, data_home : pathlib.Path
+        See :class:`JupyterLab`.
+    name : str
+        File name of the generated notebook (e.g. ``"cortex.ipynb"``).
+    cells : list of str
+        Source of each code cell.
+
+    Returns
+    -------
+    JupyterLab
+        Started; stop it with :meth:`JupyterLab.stop`.
+    """
+    import nbformat
+
+    require_browser()
+    server = JupyterLab(workdir, data_home).start()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(notebook, server.notebook_dir / name)
+    return server
+
+
+_LOCAL = re.compile(r"(data|blob):|https?://(127\.0\.0\.1|localhost)[:/]")
+
+
+def watch_page(page, benign=()) -> tuple[list[str], list[str]]:
+    """Collect what must not happen on a page: errors, and requests that leave the machine.
+
+    Parameters
+    ----------
+    page : playwright.sync_api.Page
+    benign : sequence of re.Pattern
+        Console errors that are not failures of this project.
+
+    Returns
+    -------
+    problems : list of str
+        Console errors (except ``benign``) and uncaught page errors, filled as they happen.
+    outside : list of str
+        URLs requested outside 127.0.0.1/localhost (no CDN, no cloud), filled as they happen.
+    """
+    problems: list[str] = []
+    outside: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and not any(p.search(m.text) for p in benign)
+            and problems.append(f"console.error: {m.text}")
+        ),
+    )
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("request", lambda r: _LOCAL.match(r.url) is None and outside.append(r.url))
+    return problems, outside

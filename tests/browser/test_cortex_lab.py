@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 import pytest
-from _lab import CHROMIUM, CHROMIUM_ARGS, ROOT, JupyterLab, require_browser
+from _lab import ROOT, lab_with_notebook, watch_page
 from test_jupyterlab import _ACTIVE_CELL, _run_all, _wait_until
 
 from b2m.surface import N_VERTICES_HEMI
@@ -52,29 +52,13 @@ _COLORS = "c => Array.from(c.b2m.colors || [])"
 
 
 @pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    import nbformat
-
-    require_browser()
-    server = JupyterLab(
-        tmp_path_factory.mktemp("jupyterlab"), tmp_path_factory.mktemp("empty_home")
-    ).start()
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    nbformat.write(notebook, server.notebook_dir / NOTEBOOK)
+    server = lab_with_notebook(
+        tmp_path_factory.mktemp("jupyterlab"),
+        tmp_path_factory.mktemp("empty_home"),
+        NOTEBOOK,
+        CELLS,
+    )
     yield server
     server.stop()
 
@@ -82,19 +66,9 @@ def lab(tmp_path_factory):
 def test_cortex_canvas_in_jupyterlab(lab, browser):
     context = browser.new_context(viewport={"width": 1200, "height": 1100})
     page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    problems, outside = watch_page(page)
     frames: list[bytes | str] = []
     page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(f)))
-    outside: list[str] = []
-    page.on(
-        "request",
-        lambda r: (
-            re.match(r"(data|blob):|https?://(127\.0\.0\.1|localhost)[:/]", r.url) is None
-            and outside.append(r.url)
-        ),
-    )
     try:
         page.goto(lab.lab_url(NOTEBOOK, workspace="cortex"), wait_until="domcontentloaded")
         _run_all(page, lab, NOTEBOOK)

@@ -18,7 +18,7 @@ import re
 import time
 
 import pytest
-from _lab import CHROMIUM, CHROMIUM_ARGS, ROOT, JupyterLab, require_browser
+from _lab import ROOT, JupyterLab, require_browser, watch_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,19 +29,6 @@ RUN_TIMEOUT_S = 600
 #: with Chromium 150 and JupyterLab 4.6 (warnings such as "Disabling terminals plugin", or
 #: SwiftShader's "GPU stall due to ReadPixels", are not errors and are not collected).
 BENIGN_CONSOLE: list[re.Pattern] = []
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -236,24 +223,7 @@ def test_notebook_runs_and_its_widgets_work_in_chromium(stem, lab, browser):
         pytest.skip(f"notebooks/{stem}.ipynb does not exist yet")
     context = browser.new_context(viewport={"width": 1500, "height": 1400})
     page = context.new_page()
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            m.type == "error"
-            and not any(p.search(m.text) for p in BENIGN_CONSOLE)
-            and problems.append(f"console.error: {m.text}")
-        ),
-    )
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    outside: list[str] = []  # nothing may leave the machine (no CDN, no cloud)
-    page.on(
-        "request",
-        lambda r: (
-            re.match(r"(data|blob):|https?://(127\.0\.0\.1|localhost)[:/]", r.url) is None
-            and outside.append(r.url)
-        ),
-    )
+    problems, outside = watch_page(page, BENIGN_CONSOLE)  # nothing may leave the machine
     try:
         page.goto(lab.lab_url(f"{stem}.ipynb", workspace=stem), wait_until="domcontentloaded")
         _run_all(page, lab, f"{stem}.ipynb")

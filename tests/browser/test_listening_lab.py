@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from _lab import CHROMIUM, CHROMIUM_ARGS, ROOT, JupyterLab, require_browser
+from _lab import ROOT, lab_with_notebook, watch_page
 from test_jupyterlab import _run_all, _wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -38,33 +38,13 @@ test = ListeningTest.from_reconstructions(recs, stimuli, n_trials=3, seed=11, li
 
 
 @pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    import nbformat
-
-    require_browser()
-    server = JupyterLab(
-        tmp_path_factory.mktemp("jupyterlab"), tmp_path_factory.mktemp("empty_home")
-    ).start()
-    cells = [
-        nbformat.v4.new_code_cell(SETUP),
-        nbformat.v4.new_code_cell("view_listening_test(test)"),
-    ]
-    notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    nbformat.write(notebook, server.notebook_dir / NOTEBOOK)
+    server = lab_with_notebook(
+        tmp_path_factory.mktemp("jupyterlab"),
+        tmp_path_factory.mktemp("empty_home"),
+        NOTEBOOK,
+        [SETUP, "view_listening_test(test)"],
+    )
     yield server
     server.stop()
 
@@ -90,9 +70,7 @@ def test_listening_widget_answered_by_keyboard(lab, browser):
     answers = _answers()
     context = browser.new_context(viewport={"width": 1300, "height": 1000})
     page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    problems, outside = watch_page(page)
     try:
         page.goto(lab.lab_url(NOTEBOOK, workspace="listening"), wait_until="domcontentloaded")
         _run_all(page, lab, NOTEBOOK)
@@ -139,3 +117,4 @@ def test_listening_widget_answered_by_keyboard(lab, browser):
         context.close()
         lab.close_session(NOTEBOOK)
     assert not problems, "browser console:\n" + "\n".join(problems)
+    assert not outside, f"requests left 127.0.0.1: {outside[:5]}"

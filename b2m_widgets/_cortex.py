@@ -173,8 +173,8 @@ def shared_geometry(mesh: str, regions: dict[str, np.ndarray]) -> SurfaceGeometr
 class CortexCanvas(anywidget.AnyWidget):
     """Both hemispheres of a map, drawn in the browser with WebGL 2 (see the module docstring).
 
-    Set the traits from Python (:class:`b2m_widgets.SurfaceViewer` does); clicks call the
-    functions registered with :meth:`on_pick`.
+    Set the traits from Python (:class:`b2m_widgets.SurfaceViewer` does); a click on the cortex
+    arrives as the custom message ``{"type": "pick", "vertex": i}`` (see :meth:`ipywidgets.Widget.on_msg`).
     """
 
     _esm = _ESM
@@ -192,24 +192,6 @@ class CortexCanvas(anywidget.AnyWidget):
     title = traitlets.Unicode("").tag(sync=True)
     label = traitlets.Unicode("value").tag(sync=True)
     height = traitlets.Int(360).tag(sync=True)
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self._pick_callbacks: list = []
-        self.on_msg(self._on_message)
-
-    def on_pick(self, callback) -> None:
-        """Call ``callback(vertex)`` when the cortex is clicked (vertex in [0, 20484))."""
-        self._pick_callbacks.append(callback)
-
-    def _on_message(self, _widget, content, _buffers) -> None:
-        if isinstance(content, dict) and content.get("type") == "pick":
-            vertex = content.get("vertex")
-            if isinstance(vertex, int) and 0 <= vertex < N_VERTICES:
-                for callback in self._pick_callbacks:
-                    callback(vertex)
-            else:
-                self.send({"type": "note", "text": f"ignored a pick of vertex {vertex!r}"})
 
 
 def check_regions(regions) -> dict[str, np.ndarray]:

@@ -31,6 +31,7 @@ __all__ = [
     "lut_rgb",
     "region_labels",
     "region_outline",
+    "shown_mask",
     "vertex_colors",
 ]
 
@@ -136,6 +137,22 @@ def lut_rgb(name: str) -> np.ndarray:
     return out
 
 
+def shown_mask(values: np.ndarray, threshold: float) -> np.ndarray:
+    """Which vertices carry a data colour: finite values with ``|value| > threshold``.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_vertices,)
+    threshold : float
+
+    Returns
+    -------
+    ndarray of shape (n_vertices,), bool
+    """
+    values = np.asarray(values, dtype=np.float64)
+    return np.isfinite(values) & (np.abs(np.nan_to_num(values)) > threshold)
+
+
 def vertex_colors(
     values: np.ndarray | None, limits: tuple[float, float], threshold: float, cmap: str
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -164,10 +181,9 @@ def vertex_colors(
         return bg, np.zeros(N_VERTICES, bool)
     lo, hi = limits
     values = np.asarray(values, dtype=np.float64)
-    finite = np.isfinite(values)
-    safe = np.where(finite, values, 0.0)
+    safe = np.where(np.isfinite(values), values, 0.0)
     index = np.clip((safe - lo) / ((hi - lo) or 1.0), 0.0, 1.0) * (_LUT_SIZE - 1)
-    shown = finite & (np.abs(safe) > threshold)
+    shown = shown_mask(values, threshold)
     # floor(x + 0.5), as the browser's Math.round (np.rint would round halves to even)
     colors = np.where(shown[:, None], lut_rgb(cmap)[np.floor(index + 0.5).astype(int)], bg)
     return colors.astype(np.uint8), shown

@@ -32,6 +32,7 @@ from b2m_widgets._surface_parts import (
     colorscale,
     lut_rgb,
     region_labels,
+    shown_mask,
     vertex_colors,
 )
 
@@ -132,7 +133,6 @@ class SurfaceViewer(widgets.VBox):
         self._limits = (0.0, 1.0)
         self._fixed_cmap = cmap
         self._note = ""
-        self.label = "value" if label is None else str(label)
         self.static_fallback = bool(static_fallback)
         self._callbacks: list = []
         start_cmap = cmap or "RdBu_r"
@@ -142,7 +142,7 @@ class SurfaceViewer(widgets.VBox):
             hemisphere=hemisphere,
             view=view,
             height=int(height),
-            label=self.label,
+            label="value" if label is None else str(label),
             layout=widgets.Layout(width="100%"),  # fill the box: the canvas follows its width
         )
         self.threshold_slider = widgets.FloatSlider(
@@ -218,7 +218,7 @@ class SurfaceViewer(widgets.VBox):
         self.observe(self._on_threshold, names="threshold")
         self.observe(self._on_colormap, names="colormap")
         self.observe(self._on_mesh, names="mesh")
-        self.cortex.on_pick(self.pick)
+        self.cortex.on_msg(self._on_cortex_message)
         if values is not None:
             self.set_data(
                 values, title=title, vmin=vmin, vmax=vmax, threshold=threshold, label=label
@@ -274,6 +274,11 @@ class SurfaceViewer(widgets.VBox):
         """The figure title (plain text)."""
         return self.cortex.title
 
+    @property
+    def label(self) -> str:
+        """The quantity and units of the map (colour bar, hover, status line)."""
+        return self.cortex.label
+
     def colors(self) -> np.ndarray:
         """The colour the browser gives each vertex (the reference the browser test checks).
 
@@ -323,8 +328,6 @@ class SurfaceViewer(widgets.VBox):
         peak = float(np.abs(finite).max()) if finite.size else 0.0
         if threshold is None:
             threshold = self.threshold if self.threshold <= peak else 0.0
-        if label is not None:
-            self.label = str(label)
         self._values = data  # before the threshold changes, so that its redraw shows the new map
         with self.cortex.hold_sync():
             self.threshold_slider.max = max(peak, float(threshold), 1e-6)
@@ -339,14 +342,17 @@ class SurfaceViewer(widgets.VBox):
                 self._drawing = False
             if title is not None:
                 self.cortex.title = str(title)
-            self.cortex.label = self.label
+            if label is not None:
+                self.cortex.label = str(label)
             self.cortex.vmin, self.cortex.vmax = self._limits
-            self.cortex.lut = lut_rgb(self.colormap).tobytes()
             self.cortex.values = data.astype("<f4").tobytes()
         self._report()
 
     def _report(self) -> None:
-        shown = vertex_colors(self._values, self._limits, self.threshold, self.colormap)[1]
+        if self._values is None:
+            self.show_message("")
+            return
+        shown = shown_mask(self._values, self.threshold)
         self.show_message(" · ".join(map_messages(self._values, shown, self.threshold, self._note)))
 
     def show_message(self, text: str) -> None:
@@ -373,6 +379,16 @@ class SurfaceViewer(widgets.VBox):
         self.cortex.geometry = shared_geometry(change["new"], self._regions)
 
     # -- picking ---------------------------------------------------------------------------
+    def _on_cortex_message(self, _widget, content, _buffers) -> None:
+        """A click on the cortex: ``{"type": "pick", "vertex": i}`` from ``static/cortex.js``."""
+        if not isinstance(content, dict) or content.get("type") != "pick":
+            return
+        vertex = content.get("vertex")
+        if isinstance(vertex, int) and 0 <= vertex < N_VERTICES:
+            self.pick(vertex)
+        else:
+            self.cortex.send({"type": "note", "text": f"ignored a pick of vertex {vertex!r}"})
+
     def pick(self, vertex: int) -> None:
         """Pick a vertex, as a click on the cortex does, and call the :meth:`on_pick` callbacks.
 

@@ -175,10 +175,11 @@ async function render({ model, el }) {
   let lut = new Uint8Array(768);
   const cams = [{}, {}];
   let frame = 0;
-  let geometryModel = null;
+  let owned = { buffers: [], arrays: [] }; // GL objects of the current geometry
 
   function buffer(target, data) {
     const b = gl.createBuffer();
+    owned.buffers.push(b);
     gl.bindBuffer(target, b);
     gl.bufferData(target, data, gl.STATIC_DRAW);
     return b;
@@ -363,7 +364,10 @@ async function render({ model, el }) {
       say("no surface geometry was received from the kernel", true);
       return;
     }
-    geometryModel = gm;
+    // A new mesh replaces the old one: free its GL objects first.
+    owned.buffers.forEach((b) => gl.deleteBuffer(b));
+    owned.arrays.forEach((a) => gl.deleteVertexArray(a));
+    owned = { buffers: [], arrays: [] };
     const coords = bytesOf(gm.get("coords"), Float32Array);
     const faces = bytesOf(gm.get("faces"), Uint32Array);
     grey = bytesOf(gm.get("grey"), Uint8Array);
@@ -390,6 +394,7 @@ async function render({ model, el }) {
                                              pos[i + 2] - center[2]));
       }
       const vao = gl.createVertexArray();
+      owned.arrays.push(vao);
       gl.bindVertexArray(vao);
       const attach = (name, data, size, type, norm) => {
         const b = buffer(gl.ARRAY_BUFFER, data);
@@ -402,6 +407,7 @@ async function render({ model, el }) {
       const color = attach("a_color", new Uint8Array(N_HEMI * 3), 3, gl.UNSIGNED_BYTE, true);
       buffer(gl.ELEMENT_ARRAY_BUFFER, idx);
       const outlineVao = gl.createVertexArray();
+      owned.arrays.push(outlineVao);
       gl.bindVertexArray(outlineVao);
       buffer(gl.ARRAY_BUFFER, outlines[h]);
       gl.enableVertexAttribArray(loc.a_pos);
@@ -609,7 +615,6 @@ async function render({ model, el }) {
     clearTimeout(noteTimer);
     const lose = gl.getExtension("WEBGL_lose_context");
     if (lose) lose.loseContext();
-    geometryModel = null;
   };
 }
 

@@ -1,7 +1,11 @@
 """A small audio player widget (anywidget) and side-by-side A/B listening.
 
-The audio travels as 16-bit PCM WAV bytes in a binary trait and plays from a Blob URL in the
-browser: nothing is fetched from the network. A waveform envelope and a spectrogram, computed
+The audio travels as 16-bit PCM WAV bytes and plays from a Blob URL in the browser: nothing is
+fetched from the network. By default a player keeps the bytes in the kernel and sends them to
+the browser only when it is about to play (a custom widget message, answered with one binary
+buffer), so selecting or listing clips costs no audio traffic and a notebook saved with its
+widget state stays small; ``audio_in_state=True`` puts the bytes in the widget state instead
+(plays in a saved notebook or HTML export with no kernel, at ~0.9 MB per 15-s clip). A waveform envelope and a spectrogram, computed
 here with numpy/scipy (:mod:`b2m_widgets._visuals`), travel as bytes too and are drawn on a
 canvas with the segment and the playback position. The controls are ``<button>`` elements with
 ``aria-label`` attributes, so the player works from the keyboard.
@@ -44,6 +48,7 @@ _CSS = """
 .b2m-audio-controls button:focus-visible { outline: 2px solid #1a73e8; outline-offset: 1px; }
 .b2m-audio-time { font-family: monospace; }
 .b2m-audio-segment { font-size: 11px; color: #666; }
+.b2m-audio-status { font-size: 11px; color: #8a4b00; }
 """
 
 
@@ -112,9 +117,17 @@ class AudioPlayer(anywidget.AnyWidget):
         Length of the current audio in seconds.
     sr : int
         Sampling rate of the current audio (0 when empty).
+    has_audio : bool
+        Whether the player holds audio (set by :meth:`set_audio` and :meth:`clear`).
     show_overview : bool
         Whether to compute and draw the waveform and spectrogram (default True); when False
         only the controls show.
+    audio_in_state : bool
+        Whether the WAV bytes travel in the widget state (True) or are sent on request when the
+        browser is about to play (False, the default). Embedded audio plays without a kernel (a
+        saved notebook, an HTML export) but weighs ~0.9 MB per 15-s clip in every saved copy;
+        audio on request plays only while the kernel runs. Applies from the next
+        :meth:`set_audio`.
     """
 
     _esm = _ESM
@@ -128,10 +141,24 @@ class AudioPlayer(anywidget.AnyWidget):
     src_id = traitlets.Unicode("").tag(sync=True)
     duration = traitlets.Float(0.0).tag(sync=True)
     show_overview = traitlets.Bool(True).tag(sync=True)
+    has_audio = traitlets.Bool(False).tag(sync=True)
     _envelope = traitlets.Bytes(b"").tag(sync=True)
     _spectrogram = traitlets.Bytes(b"").tag(sync=True)
     _spectrogram_shape = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
     sr = traitlets.Int(0)
+    audio_in_state = traitlets.Bool(False)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._pending = b""  # the current audio while it is not embedded in the state
+        self.on_msg(self._on_browser_message)
+
+    def _on_browser_message(self, _widget, content, _buffers) -> None:
+        # The browser asks for the audio it is about to play. Answer with the current audio
+        # and its id; the browser drops an answer whose id is no longer its own.
+        if not isinstance(content, dict) or content.get("type") != "audio-request":
+            return
+        self.send({"type": "audio", "src_id": self.src_id}, buffers=[self.wav_bytes])
 
     @traitlets.validate("start", "end")
     def _valid_time(self, proposal):
@@ -198,7 +225,9 @@ class AudioPlayer(anywidget.AnyWidget):
             audio_overview(_check_waveform(waveform), int(sr)) if self.show_overview else None
         )
         with self.hold_sync():
-            self._wav = wav
+            self._wav = wav if self.audio_in_state else b""
+            self._pending = b"" if self.audio_in_state else wav
+            self.has_audio = True
             self._envelope = overview["envelope"] if overview else b""
             self._spectrogram = overview["spectrogram"] if overview else b""
             self._spectrogram_shape = overview["shape"] if overview else [0, 0]
@@ -213,14 +242,16 @@ class AudioPlayer(anywidget.AnyWidget):
 
     @property
     def wav_bytes(self) -> bytes:
-        """The current audio as WAV bytes (empty when no audio is set)."""
-        return self._wav
+        """The current audio as WAV bytes (empty when no audio is set), embedded or not."""
+        return self._wav or self._pending
 
     def clear(self) -> None:
         """Remove the audio and stop playback."""
         with self.hold_sync():
             self.playing = False
             self._wav = b""
+            self._pending = b""
+            self.has_audio = False
             self._envelope = b""
             self._spectrogram = b""
             self._spectrogram_shape = [0, 0]
@@ -233,7 +264,7 @@ def _digest(data: bytes) -> str:
     return hashlib.sha1(data, usedforsecurity=False).hexdigest()[:16]
 
 
-def view_audio(waveform, sr: int, title: str = "") -> AudioPlayer:
+def view_audio(waveform, sr: int, title: str = "", *, audio_in_state: bool = False) -> AudioPlayer:
     """Show a player for one waveform.
 
     Static twin: :func:`b2m.plotting.plot_clip`.
@@ -249,16 +280,25 @@ def view_audio(waveform, sr: int, title: str = "") -> AudioPlayer:
         Sampling rate in Hz.
     title : str, default ""
         Label above the player.
+    audio_in_state : bool, default False
+        Keep the WAV bytes in the widget state, so that the player also plays in a saved
+        notebook or an HTML export with no kernel (~0.9 MB per 15-s clip); by default the
+        audio is sent from the kernel when the player starts.
 
     Returns
     -------
     AudioPlayer
     """
-    return AudioPlayer.from_waveform(waveform, sr, title=title)
+    return AudioPlayer.from_waveform(waveform, sr, title=title, audio_in_state=audio_in_state)
 
 
 def view_ab(
-    a, b, sr: int, titles: tuple[str, str] = ("stimulus", "reconstruction")
+    a,
+    b,
+    sr: int,
+    titles: tuple[str, str] = ("stimulus", "reconstruction"),
+    *,
+    audio_in_state: bool = False,
 ) -> widgets.HBox:
     """Show two players side by side, e.g. a stimulus and its reconstruction.
 
@@ -272,6 +312,8 @@ def view_ab(
         Sampling rate of both, in Hz.
     titles : pair of str, default ("stimulus", "reconstruction")
         Labels of the two players.
+    audio_in_state : bool, default False
+        As in :func:`view_audio`.
 
     Returns
     -------
@@ -282,7 +324,7 @@ def view_ab(
         raise ValueError(f"titles must be a pair of str; received {len(titles)} titles.")
     _check_waveform(a, "a")
     _check_waveform(b, "b")
-    left = AudioPlayer.from_waveform(a, sr, title=titles[0])
-    right = AudioPlayer.from_waveform(b, sr, title=titles[1])
+    left = AudioPlayer.from_waveform(a, sr, title=titles[0], audio_in_state=audio_in_state)
+    right = AudioPlayer.from_waveform(b, sr, title=titles[1], audio_in_state=audio_in_state)
     left.layout.margin = "0 24px 0 0"
     return widgets.HBox([left, right])

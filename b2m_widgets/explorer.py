@@ -77,6 +77,11 @@ class ClipExplorer(widgets.VBox):
         tag vocabulary, the matching clips fill the list (activate a row to select and play
         it) and, with an encoder in the search, the cortex shows where such music would drive
         responses.
+    autoplay : bool, default True
+        Selecting a clip (map, clip picker) plays it. The player fetches its audio from the
+        kernel when it plays (~0.7 MB for a 15-s clip), so with ``autoplay=False`` browsing
+        clips costs only the map and the pictures (~0.1 MB each) until Play is pressed.
+        Activating a row of a list always plays.
 
     Attributes
     ----------
@@ -122,6 +127,7 @@ class ClipExplorer(widgets.VBox):
         initial: int | str | None = 0,
         static_fallback: bool = False,
         text_search=None,
+        autoplay: bool = True,
     ):
         if not is_study(study):
             raise TypeError(
@@ -154,14 +160,14 @@ class ClipExplorer(widgets.VBox):
         self.text_search = text_search
         self._recons: list = []
         self._retrieved: list[dict] = []
-        self._autoplay = True
+        self.autoplay = bool(autoplay)
+        self._autoplay = False  # the initial clip is shown without playing
         self._build(method, title)
-        if initial is not None:
-            self._autoplay = False
-            try:
+        try:
+            if initial is not None:
                 self.selected = self._row_of(initial)
-            finally:
-                self._autoplay = True
+        finally:
+            self._autoplay = self.autoplay
 
     # -- construction --------------------------------------------------------------------
     def _build(self, method: str, title: str | None) -> None:
@@ -313,10 +319,9 @@ class ClipExplorer(widgets.VBox):
 
     def _on_retrieval_row(self, row: int) -> None:
         index = self._retrieved[row]["index"]
-        if index == self.selected:  # the clip itself was retrieved: play it again
-            self.stimulus_player.playing = True
-        else:
+        if index != self.selected:
             self.selected = index
+        self.stimulus_player.playing = True  # activating a row plays (also its own clip)
 
     def _show_reconstructions(self, index: int) -> None:
         clip_id = str(self.clip_ids[index])
@@ -394,10 +399,9 @@ class ClipExplorer(widgets.VBox):
 
     def _on_vertex_clip(self, row: int) -> None:
         index = self.vertex_panel.rows[row]
-        if index == self.selected:
-            self.stimulus_player.playing = True
-        else:
+        if index != self.selected:
             self.selected = index
+        self.stimulus_player.playing = True
 
     def _show_response(self, index: int) -> None:
         values, title = self.responses.surface_map(index, str(self.clip_ids[index]), self.response)
@@ -457,7 +461,8 @@ def view_clip_explorer(
     **options
         ``clip_ids``, ``features``, ``k``, ``method``, ``title``, ``initial``,
         ``static_fallback`` (default True here: the PNG of :meth:`ClipExplorer.static_figure`
-        travels with the widget, for exports), ``text_search`` (see :class:`ClipExplorer`).
+        travels with the widget, for exports), ``text_search``, ``autoplay`` (see
+        :class:`ClipExplorer`).
 
     Returns
     -------

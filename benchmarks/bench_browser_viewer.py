@@ -14,8 +14,10 @@ Chromium, driven by Playwright, then
 ``--sizes`` also executes notebooks headless (nbclient) twice — with and without saving widget
 state — and prints the size of each executed ``.ipynb`` (the widget state holds each widget's
 script, ~20 kB for the cortex and the scatter, and, once per mesh, the cortex geometry; a
-plotly figure used to carry all of plotly.js, 5 MB). ``selection_kb_by_widget_mean`` splits
-the bytes of a selection between the cortex, the audio player and the rest.
+plotly figure used to carry all of plotly.js, 5 MB; players keep their audio in the kernel until
+they play). ``selection_kb_by_widget_mean`` splits the bytes of a selection between the cortex,
+the audio player (the selected clip's WAV, fetched because the explorer plays what is selected)
+and the rest.
 
 Baseline, measured in the same page: a bare widget round trip (a click on an ipywidgets
 ``Button`` whose Python handler sets a ``Label``); latencies are also printed as ratios to it.
@@ -219,6 +221,11 @@ def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
             out["selection_kb_by_widget_mean"] = {
                 k: round(v / 1e3 / n_selections, 1) for k, v in by_part.items()
             }
+            # The explorer plays a selected clip: its player then fetches the WAV (~0.7 MB).
+            # Without that fetch (autoplay=False, or before Play) a selection sends the rest.
+            out["selection_kb_without_audio_mean"] = round(
+                (sum(sizes) - by_part.get("audio", 0)) / 1e3 / n_selections, 1
+            )
             out["cortex_colour_ms_median"] = statistics.median(d["colorMs"] for d in draws)
             out["cortex_draw_ms_median"] = statistics.median(d["drawMs"] for d in draws)
             out["selection_repaint_ms_median"] = statistics.median(latencies)

@@ -1,7 +1,9 @@
-// b2m-explorer audio player (anywidget ESM). No network access: the audio arrives as WAV
-// bytes through the `_wav` trait and is played from a Blob URL; the waveform envelope and the
-// spectrogram arrive as bytes (`_envelope`: float32 minima then maxima, `_spectrogram`: uint8
-// rows from the lowest band up) and are drawn on a canvas here.
+// b2m-explorer audio player (anywidget ESM). No network access: the audio is WAV bytes played
+// from a Blob URL. They arrive either in the `_wav` trait (embedded in the widget state) or, by
+// default, on request: when the player is about to play it sends {type: "audio-request"} to the
+// kernel, which answers {type: "audio", src_id} with the bytes as one binary buffer. The waveform
+// envelope and the spectrogram arrive as bytes (`_envelope`: float32 minima then maxima,
+// `_spectrogram`: uint8 rows from the lowest band up) and are drawn on a canvas here.
 
 const CANVAS_W = 720; // drawing buffer; shown at 360 css px wide (sharp on high-dpi screens)
 const CANVAS_H = 240;
@@ -38,6 +40,9 @@ function toBlobUrl(wav) {
   const bytes = asBytes(wav);
   return bytes ? URL.createObjectURL(new Blob([bytes], { type: "audio/wav" })) : null;
 }
+
+const REQUEST_TIMEOUT_MS = 8000; // no answer by then: no kernel (a saved notebook, an export)
+const CACHE_SIZE = 4; // audio fetched on request, kept per src_id for going back and forth
 
 function asFloat32(value) {
   const bytes = asBytes(value);
@@ -81,7 +86,10 @@ function render({ model, el }) {
   time.setAttribute("aria-live", "off");
   const segment = document.createElement("span");
   segment.className = "b2m-audio-segment";
-  controls.append(playButton, restartButton, time, segment);
+  const status = document.createElement("span");
+  status.className = "b2m-audio-status";
+  status.setAttribute("role", "status");
+  controls.append(playButton, restartButton, time, segment, status);
   const audio = document.createElement("audio");
   audio.className = "b2m-audio-element";
   audio.preload = "auto";
@@ -89,7 +97,11 @@ function render({ model, el }) {
   root.append(label, canvas, controls, audio);
   el.appendChild(root);
 
-  let url = null;
+  let url = null; // the URL the <audio> element plays (owned by `cache` when fetched)
+  let loadedKey = null; // what loadAudio last loaded: src_id, embedded bytes, has_audio
+  let requested = null; // src_id asked of the kernel and not answered yet
+  let timer = null;
+  const cache = new Map(); // src_id -> Blob URL of audio fetched on request (oldest first)
   let lastSent = -1;
   let picture = null; // offscreen canvas with waveform + spectrogram (no cursor)
   let frame = null;
@@ -219,24 +231,119 @@ function render({ model, el }) {
     frame = audio.paused ? null : requestAnimationFrame(tick);
   }
 
-  function loadAudio() {
-    if (url) {
-      URL.revokeObjectURL(url);
+  function embedded() {
+    return asBytes(model.get("_wav"));
+  }
+
+  function release(oldUrl) {
+    // Embedded audio owns its URL; fetched audio's URLs live in the cache until evicted.
+    if (oldUrl && ![...cache.values()].includes(oldUrl)) {
+      URL.revokeObjectURL(oldUrl);
     }
-    url = toBlobUrl(model.get("_wav"));
+  }
+
+  function setSource(newUrl) {
+    release(url);
+    url = newUrl;
     loading = Boolean(url);
-    delete root.dataset.error;
-    delete root.dataset.playError;
     if (url) {
       audio.src = url;
     } else {
       audio.removeAttribute("src");
     }
     audio.load();
-    root.dataset.srcId = model.get("src_id") || "";
-    playButton.disabled = !url;
-    restartButton.disabled = !url;
+  }
+
+  function showStatus(text) {
+    status.textContent = text;
+  }
+
+  function loadAudio() {
+    const srcId = model.get("src_id") || "";
+    const bytes = embedded();
+    const hasAudio = Boolean(bytes) || model.get("has_audio");
+    const key = srcId + "|" + (bytes ? bytes.byteLength : "remote") + "|" + hasAudio;
+    if (key === loadedKey) {
+      return; // one change message sets several traits; load once
+    }
+    loadedKey = key;
+    requested = null;
+    clearTimeout(timer);
+    delete root.dataset.error;
+    delete root.dataset.playError;
+    showStatus("");
+    root.dataset.srcId = srcId;
+    if (bytes) {
+      root.dataset.audio = "embedded";
+      setSource(toBlobUrl(model.get("_wav")));
+    } else if (hasAudio && cache.has(srcId)) {
+      root.dataset.audio = "fetched";
+      setSource(cache.get(srcId));
+    } else {
+      root.dataset.audio = hasAudio ? "on-request" : "none";
+      setSource(null);
+      if (hasAudio && model.get("playing")) {
+        request();
+      }
+    }
+    playButton.disabled = !hasAudio;
+    restartButton.disabled = !hasAudio;
     refresh();
+  }
+
+  function request() {
+    const srcId = model.get("src_id") || "";
+    if (requested === srcId) {
+      return;
+    }
+    requested = srcId;
+    loading = true;
+    root.dataset.audio = "requested";
+    showStatus("loading audio\u2026");
+    clearTimeout(timer);
+    timer = setTimeout(unavailable, REQUEST_TIMEOUT_MS);
+    try {
+      model.send({ type: "audio-request", src_id: srcId });
+    } catch (error) {
+      unavailable();
+    }
+  }
+
+  function unavailable() {
+    // Nothing answered: the widget is shown without its kernel (saved notebook, HTML export).
+    requested = null;
+    loading = false;
+    root.dataset.audio = "unavailable";
+    root.dataset.error = "no-kernel";
+    showStatus("audio plays while the notebook's kernel runs (not embedded here)");
+    if (model.get("playing")) {
+      model.set("playing", false);
+      model.save_changes();
+    }
+  }
+
+  function onMessage(msg, buffers) {
+    if (!msg || msg.type !== "audio" || msg.src_id !== requested) {
+      return; // an answer for audio this player no longer holds
+    }
+    clearTimeout(timer);
+    requested = null;
+    const fetched = buffers && buffers.length ? toBlobUrl(buffers[0]) : null;
+    if (!fetched) {
+      unavailable();
+      return;
+    }
+    cache.set(msg.src_id, fetched);
+    while (cache.size > CACHE_SIZE) {
+      const [oldest, oldUrl] = cache.entries().next().value;
+      cache.delete(oldest);
+      if (oldUrl !== url && oldUrl !== fetched) {
+        URL.revokeObjectURL(oldUrl);
+      }
+    }
+    showStatus("");
+    root.dataset.audio = "fetched";
+    setSource(fetched); // loadedmetadata then plays if `playing` is set
   }
 
   function play() {
@@ -257,7 +364,9 @@ function render({ model, el }) {
 
   function syncPlaying() {
     if (model.get("playing")) {
-      if (audio.paused && !loading) {
+      if (!url && model.get("has_audio") && !embedded()) {
+        request(); // plays once the audio has arrived and loaded
+      } else if (audio.paused && !loading) {
         play();
       }
     } else if (!audio.paused) {
@@ -271,7 +380,10 @@ function render({ model, el }) {
     syncPlaying();
   }
 
-  playButton.addEventListener("click", () => setPlaying(audio.paused));
+  // A second click while the audio is still on its way cancels the pending play.
+  playButton.addEventListener("click", () =>
+    setPlaying(audio.paused && !(loading && model.get("playing"))),
+  );
   restartButton.addEventListener("click", () => {
     audio.currentTime = segmentBounds()[0];
     refresh();
@@ -354,6 +466,8 @@ function render({ model, el }) {
 
   model.on("change:title", showTitle);
   model.on("change:_wav", loadAudio);
+  model.on("change:has_audio", loadAudio);
+  model.on("msg:custom", onMessage);
   model.on("change:_envelope", () => {
     buildPicture();
     refresh();
@@ -362,9 +476,7 @@ function render({ model, el }) {
     buildPicture();
     refresh();
   });
-  model.on("change:src_id", () => {
-    root.dataset.srcId = model.get("src_id") || "";
-  });
+  model.on("change:src_id", loadAudio);
   model.on("change:duration", refresh);
   model.on("change:show_overview", showOverview);
   model.on("change:playing", syncPlaying);
@@ -379,9 +491,12 @@ function render({ model, el }) {
       cancelAnimationFrame(frame);
     }
     audio.pause();
-    if (url) {
-      URL.revokeObjectURL(url);
+    clearTimeout(timer);
+    release(url);
+    for (const cached of cache.values()) {
+      URL.revokeObjectURL(cached);
     }
+    cache.clear();
   };
 }
 

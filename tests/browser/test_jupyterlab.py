@@ -166,6 +166,16 @@ def _check_explorer(page, stem: str) -> None:
     page.mouse.click(x, y)
     _wait_until(lambda: _src(stimulus) == clicked.group(1), 30, "the player to load the clip")
     assert _src(stimulus) != before
+    # A selection plays the clip: the player asks the kernel for its audio, which arrives as
+    # one binary message (the widget state holds none) and starts playing.
+    _wait_until(
+        lambda: (
+            stimulus.get_attribute("data-audio") == "fetched"
+            and stimulus.get_attribute("data-state") == "playing"
+        ),
+        30,
+        "the selected clip's audio to arrive from the kernel and play",
+    )
     page.wait_for_timeout(1000)  # let the surface redraw before the screenshot
     explorer.screenshot(path=str(SCREENSHOTS / f"{stem}-explorer-clicked.png"))
     # Keyboard: the second row of the retrieval list, by arrow key and Enter.

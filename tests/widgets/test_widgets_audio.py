@@ -80,9 +80,51 @@ def test_segment_traits_are_validated(waveform):
         player.end = float("inf")
 
 
+def test_audio_stays_in_the_kernel_until_the_browser_asks(waveform, monkeypatch):
+    player = AudioPlayer.from_waveform(waveform, SR, src_id="clip-1")
+    state = player.get_state()
+    assert state["_wav"] == b"" and state["has_audio"] and state["src_id"] == "clip-1"
+    sent = []
+    monkeypatch.setattr(
+        player, "send", lambda content, buffers=None: sent.append((content, buffers))
+    )
+    player._on_browser_message(player, {"type": "something-else"}, [])
+    assert sent == []
+    player._on_browser_message(player, {"type": "audio-request", "src_id": "clip-1"}, [])
+    ((content, buffers),) = sent
+    assert content == {"type": "audio", "src_id": "clip-1"}
+    assert buffers == [encode_wav(waveform, SR)] == [player.wav_bytes]
+    # A request that arrives after the audio changed is answered with the new audio and id
+    # (the browser keeps an answer only when the id is the one it asked for).
+    player.set_audio(waveform[::-1], SR, src_id="clip-2")
+    player._on_browser_message(player, {"type": "audio-request", "src_id": "clip-1"}, [])
+    assert sent[-1] == ({"type": "audio", "src_id": "clip-2"}, [encode_wav(waveform[::-1], SR)])
+    player.clear()
+    assert not player.has_audio and player.wav_bytes == b""
+
+
+def test_embedded_audio_travels_in_the_state(waveform):
+    player = view_audio(waveform, SR, audio_in_state=True)
+    assert player.get_state()["_wav"] == encode_wav(waveform, SR) == player.wav_bytes
+    lazy = view_audio(waveform, SR)
+    assert lazy.get_state()["_wav"] == b"" and lazy.wav_bytes == player.wav_bytes
+    box = view_ab(waveform, waveform, SR, audio_in_state=True)
+    assert all(p.get_state()["_wav"] for p in box.children)
+
+
 def test_traits_are_synced():
     synced = set(AudioPlayer().keys)
-    assert {"_wav", "title", "start", "end", "current_time", "playing", "src_id"} <= synced
+    assert {
+        "_wav",
+        "title",
+        "start",
+        "end",
+        "current_time",
+        "playing",
+        "src_id",
+        "has_audio",
+    } <= synced
+    assert "audio_in_state" not in synced and "sr" not in synced
 
 
 def test_player_js_is_offline_and_exposes_stable_hooks():
@@ -90,7 +132,9 @@ def test_player_js_is_offline_and_exposes_stable_hooks():
     assert not re.search(r"https?://", source)
     assert "import " not in source.split("export default")[0]  # no module imports at all
     assert AudioPlayer._esm == source
-    for hook in ("b2m-audio-player", "b2m-audio-title", "srcId", "createObjectURL", "timeupdate"):
+    hooks = ("b2m-audio-player", "b2m-audio-title", "srcId", "createObjectURL", "timeupdate")
+    hooks += ('"audio-request"', '"msg:custom"', "REQUEST_TIMEOUT_MS")
+    for hook in hooks:
         assert hook in source
     # Real buttons with accessible names, a canvas for the pictures, no native controls.
     assert 'createElement("button")' in source and "aria-label" in source

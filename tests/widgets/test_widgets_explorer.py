@@ -144,6 +144,16 @@ def test_dropdown_selects_and_a_test_clip_shows_the_mean_of_its_repeats(study, e
     assert explorer.retrieval_list.items == []
 
 
+def test_without_autoplay_a_selection_loads_the_clip_and_a_row_still_plays(study, embeddings):
+    explorer = ClipExplorer(study, embeddings, FakeDecoding(study), autoplay=False, initial=None)
+    player = explorer.stimulus_player
+    explorer.selected = N_TRAIN
+    assert player.src_id == explorer.clip_id and player.has_audio and not player.playing
+    assert player.get_state()["_wav"] == b""  # the audio waits in the kernel for Play
+    explorer.retrieval_list.activate(0)
+    assert player.src_id == explorer.clip_id and player.playing
+
+
 def test_a_row_of_the_retrieval_list_selects_that_clip(study, embeddings):
     decoded = FakeDecoding(study)
     explorer = ClipExplorer(study, embeddings, decoded, initial=N_TRAIN)  # first test clip

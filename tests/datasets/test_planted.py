@@ -196,3 +196,18 @@ def test_ground_truth_gain_and_support():
         truth.gain("any")
     with pytest.raises(ValueError, match="received 'text-only'"):
         truth.support("text-only")
+
+
+def test_ar1_noise_is_scipys_filter_and_has_unit_variance():
+    from scipy.signal import lfilter
+
+    from b2m.datasets.simulation._simulate import AR_COEF, _ar1
+
+    innov = np.random.default_rng(0).standard_normal((400, 300), dtype=np.float32)
+    expected = lfilter([np.sqrt(1 - AR_COEF**2)], [1.0, -AR_COEF], innov, axis=0)
+    noise = _ar1(innov, AR_COEF)
+    np.testing.assert_array_equal(noise, expected)  # same operations, same numbers
+    assert noise.dtype == np.float64
+    assert abs(noise[50:].var() - 1.0) < 0.05
+    lag1 = np.mean([np.corrcoef(noise[1:, j], noise[:-1, j])[0, 1] for j in range(300)])
+    assert abs(lag1 - AR_COEF) < 0.03

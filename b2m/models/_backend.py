@@ -126,6 +126,8 @@ class TorchBackend:
         x = np.asarray(x)
         if x.ndim == 2 and (x.strides[0] < 0 or x.strides[1] < 0):
             x = np.ascontiguousarray(x)
+        if not x.flags.writeable:  # a shared decomposition: torch would warn, and could write
+            x = x.copy()
         return self.torch.as_tensor(x).to(device=self.device, dtype=self.dtype)
 
     def to_numpy(self, x) -> np.ndarray:

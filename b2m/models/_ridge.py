@@ -24,9 +24,16 @@ and a small ((n_alphas + 1) × (k + 1)) product combines them into all residuals
 (``alpha_rank=True``; used when it saves at least 20% of the operations). Squared errors are
 pooled over folds (or averaged per fold, ``cv_average="folds"``); the α with the best
 cross-validated R² is kept per target. Small dense decompositions run on one BLAS thread
-(multi-threaded LAPACK on small matrices is many times slower on a busy machine). The refit on
-all rows needs one more decomposition: ``coef = V diag(s / (s² + α_best)) Uᵀ (Y - ȳ)``, by
-chunks of targets.
+(multi-threaded LAPACK on small matrices is many times slower on a busy machine); a wide design
+(decoding from 20,484 vertices) uses every thread for its Gram products. The refit on all rows
+needs one more decomposition: ``coef = V diag(s / (s² + α_best)) Uᵀ (Y - ȳ)``, by chunks of
+targets.
+
+The fold operators and the refit's decomposition depend on the design ``X``, the runs and the
+alphas, not on the targets. For a large design (at least ``_MEMO_MIN_SIZE`` values) they are
+kept, keyed by a digest of those inputs, for the next fit of the same design: decoding several
+feature spaces from one subject's responses (or a permutation control) decomposes each fold
+once. At most ``_MEMO_MAX_BYTES`` are kept (least recently used dropped first).
 
 Memory
 ------
@@ -38,6 +45,10 @@ that bound (``chunk_size`` overrides it).
 """
 
 from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -51,6 +62,61 @@ __all__ = ["DEFAULT_ALPHAS", "RidgeCV", "run_folds", "thin_svd"]
 
 #: Default candidate regularisation strengths.
 DEFAULT_ALPHAS = np.logspace(-2, 6, 17)
+
+#: Designs with at least this many values have their decompositions kept for the next fit.
+_MEMO_MIN_SIZE = 1_000_000
+#: Bytes of decompositions kept at most (least recently used dropped first).
+_MEMO_MAX_BYTES = 512 * 2**20
+_memo: OrderedDict[bytes, tuple[object, int]] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _design_key(kind: str, X: np.ndarray, *parts) -> bytes | None:
+    """Digest of a design and the parameters of a decomposition; None when not worth keeping."""
+    if X.size < _MEMO_MIN_SIZE:
+        return None
+    digest = hashlib.blake2b(kind.encode(), digest_size=20)
+    digest.update(repr((X.shape, X.dtype.str)).encode())
+    digest.update(np.ascontiguousarray(X).view(np.uint8).ravel())
+    for part in parts:
+        digest.update(np.ascontiguousarray(np.asarray(part)).view(np.uint8).ravel())
+        digest.update(b"|")
+    return digest.digest()
+
+
+def _memoised(key: bytes | None, compute):
+    """``compute()``, kept under ``key`` (see the module docstring); ``key=None``: not kept."""
+    if key is None:
+        return compute()
+    with _memo_lock:
+        if key in _memo:
+            _memo.move_to_end(key)
+            return _memo[key][0]
+    value = compute()
+    arrays = list(_arrays(value))
+    for array in arrays:  # shared from now on: never written to
+        array.flags.writeable = False
+    size = sum(a.nbytes for a in arrays)
+    if size <= _MEMO_MAX_BYTES:
+        with _memo_lock:
+            _memo[key] = (value, size)
+            while sum(n for _, n in _memo.values()) > _MEMO_MAX_BYTES:
+                _memo.popitem(last=False)
+    return value
+
+
+def _arrays(value):
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _arrays(item)
+
+
+def _blas_threads(X: np.ndarray) -> int | None:
+    """BLAS threads for decomposing ``X``: one for a small design, all for a wide one."""
+    return None if X.size >= _MEMO_MIN_SIZE else 1
+
 
 #: Relative rank tolerance of the shrinkage table when ``alpha_rank=True``.
 _RANK_TOL = {"float32": 1e-7, "float64": 1e-15}
@@ -321,14 +387,22 @@ class RidgeCV(RegressorMixin, BaseEstimator):
         """Pooled validation squared errors, shape (n_alphas + 1, n_targets); last row: mean."""
         n, n_targets = Y.shape
         n_blocks = alphas.size + 1
-        X64 = X.astype(np.float64)
-        # Small dense LAPACK work is far slower multi-threaded on a busy machine: one thread.
         rank_tol = _RANK_TOL.get(self.dtype) if self.alpha_rank else None
-        with threadpool_limits(limits=1, user_api="blas"):
-            ops = [
-                _fold_operator(X64, tr, va, alphas, self.fit_intercept, rank_tol)
-                for tr, va in folds
-            ]
+
+        def operators():
+            X64 = X.astype(np.float64)
+            # Small dense LAPACK work is far slower multi-threaded on a busy machine.
+            with threadpool_limits(limits=_blas_threads(X), user_api="blas"):
+                return [
+                    _fold_operator(X64, tr, va, alphas, self.fit_intercept, rank_tol)
+                    for tr, va in folds
+                ]
+
+        key = _design_key(
+            "folds", X, *(np.concatenate([tr, [-1], va]) for tr, va in folds), alphas,
+            np.array([self.fit_intercept, -1.0 if rank_tol is None else rank_tol]),
+        )  # fmt: skip
+        ops = _memoised(key, operators)
         ops = [(kind, [xp.asarray(f) for f in mats]) for kind, mats in ops]
         m_max = max(len(va) for _, va in folds)
         low_max = max(mats[-1].shape[0] if kind == "factored" else 0 for kind, mats in ops)
@@ -371,11 +445,16 @@ class RidgeCV(RegressorMixin, BaseEstimator):
 
     def _fit_full(self, xp, X, Y, alphas, best, dtype):
         n, n_targets = Y.shape
-        X64 = X.astype(np.float64)
-        x_mean = X64.mean(0) if self.fit_intercept else np.zeros(X.shape[1])
         y_mean = Y.mean(0, dtype=np.float64) if self.fit_intercept else np.zeros(n_targets)
-        with threadpool_limits(limits=1, user_api="blas"):
-            u, s, vt = thin_svd(X64 - x_mean)
+
+        def decomposition():
+            X64 = X.astype(np.float64)
+            x_mean = X64.mean(0) if self.fit_intercept else np.zeros(X.shape[1])
+            with threadpool_limits(limits=_blas_threads(X), user_api="blas"):
+                return (x_mean, *thin_svd(X64 - x_mean))
+
+        key = _design_key("full", X, np.array([self.fit_intercept]))
+        x_mean, u, s, vt = _memoised(key, decomposition)
         table = xp.asarray(s[:, None] / (s[:, None] ** 2 + alphas[None, :]))  # (r, a)
         ut, v = xp.asarray(u.T), xp.asarray(vt.T)
         u_sum = xp.asarray(u.sum(axis=0)[:, None])  # (r, 1): Uᵀ1, ~0 when centred

@@ -251,3 +251,52 @@ def test_matches_himalaya_with_same_splits(kind):
     np.testing.assert_allclose(model.alpha_, np.asarray(ref.best_alphas_), rtol=1e-6)
     pred = np.asarray(ref.predict(Xtest))
     np.testing.assert_allclose(model.predict(Xtest), pred, atol=1e-6 * np.abs(pred).max())
+
+
+def test_a_wide_design_is_decomposed_once_for_every_target_set(monkeypatch):
+    """Decoding several spaces from one subject's responses reuses the fold decompositions."""
+    from b2m.models import _ridge
+
+    monkeypatch.setattr(_ridge, "_memo", type(_ridge._memo)())
+    monkeypatch.setattr(_ridge, "_MEMO_MIN_SIZE", 1)  # small data stands for a wide design
+    calls = []
+    real = _ridge.thin_svd
+    monkeypatch.setattr(_ridge, "thin_svd", lambda *a, **k: calls.append(1) or real(*a, **k))
+    X, Y = _data()
+    first = RidgeCV(ALPHAS).fit(X, Y[:, :6], GROUPS)
+    assert len(calls) == 6  # five folds and the refit
+    second = RidgeCV(ALPHAS).fit(X, Y[:, 6:], GROUPS)
+    assert len(calls) == 6  # the same design: nothing decomposed again
+    with monkeypatch.context() as m:
+        m.setattr(_ridge, "_MEMO_MIN_SIZE", 10**12)  # kept nothing: computed from scratch
+        fresh = RidgeCV(ALPHAS).fit(X, Y[:, 6:], GROUPS)
+    np.testing.assert_array_equal(second.coef_, fresh.coef_)
+    np.testing.assert_array_equal(second.cv_scores_, fresh.cv_scores_)
+    np.testing.assert_array_equal(second.alpha_, fresh.alpha_)
+    assert len(calls) == 12
+    # Another design, other runs, other alphas or no intercept: decomposed anew (the refit's
+    # decomposition depends on neither the runs nor the alphas).
+    for args, kwargs, new in (
+        ((X + 1e-3, Y, GROUPS), {}, 6),
+        ((X, Y, np.roll(GROUPS, 40)), {}, 5),
+        ((X, Y, GROUPS), {"alphas": ALPHAS[:10]}, 5),
+        ((X, Y, GROUPS), {"fit_intercept": False}, 6),
+    ):
+        before = len(calls)
+        RidgeCV(**{"alphas": ALPHAS, **kwargs}).fit(*args)
+        assert len(calls) - before == new, kwargs
+    assert all(not a.flags.writeable for v, _ in _ridge._memo.values() for a in _ridge._arrays(v))
+    assert first.coef_.shape == (X.shape[1], 6)
+
+
+def test_the_kept_decompositions_stay_within_their_budget(monkeypatch):
+    from b2m.models import _ridge
+
+    monkeypatch.setattr(_ridge, "_memo", type(_ridge._memo)())
+    monkeypatch.setattr(_ridge, "_MEMO_MIN_SIZE", 1)
+    monkeypatch.setattr(_ridge, "_MEMO_MAX_BYTES", 3_000_000)
+    X, Y = _data()
+    for shift in range(4):
+        RidgeCV(ALPHAS).fit(X + shift, Y, GROUPS)
+        assert sum(n for _, n in _ridge._memo.values()) <= 3_000_000
+    assert 0 < len(_ridge._memo) < 8

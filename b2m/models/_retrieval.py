@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from b2m._utils._io import atomic_path
+from b2m._utils._parallel import n_cores
 from b2m.models._topk import (
     BYTES_PER_SCORE,
     FAISS_MIN_QUERIES,
@@ -28,7 +29,6 @@ from b2m.models._topk import (
     check_k,
     faiss_exact,
     import_faiss,
-    n_cores,
     normalized_rows,
     recall_at_k,
     sort_best_first,

@@ -9,7 +9,6 @@ is another, so a group whose maximum lies below both cannot contribute.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +24,6 @@ __all__ = [
     "check_k",
     "faiss_exact",
     "import_faiss",
-    "n_cores",
     "normalized_rows",
     "recall_at_k",
     "sort_best_first",
@@ -66,13 +64,6 @@ def faiss_exact(queries: np.ndarray, library: np.ndarray, k: int):
         return faiss.knn(queries, library, k, metric=faiss.METRIC_INNER_PRODUCT)
     finally:
         faiss.cvar.distance_compute_blas_database_bs = previous
-
-
-def n_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def normalized_rows(x, name: str, *, dim: int | None = None, copy: bool = True) -> np.ndarray:

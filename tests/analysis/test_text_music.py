@@ -191,6 +191,16 @@ def test_batched_correlation_test_matches_one_test_per_prediction(chunk_size):
     other = correlation_permutation_test(predictions, observed, n_permutations=n_perm, seed=4)
     assert not np.array_equal(other["pvalues"], got["pvalues"], equal_nan=True)
     assert other["region_r"] is None and other["region_pvalues"] is None
+    # Threads over blocks of targets change nothing, bit for bit.
+    for n_jobs in (1, 3):
+        again = correlation_permutation_test(
+            predictions, observed, n_permutations=n_perm, seed=3, regions=regions,
+            chunk_size=chunk_size, n_jobs=n_jobs,
+        )  # fmt: skip
+        for key in ("r", "pvalues", "tested", "region_r", "region_pvalues"):
+            np.testing.assert_array_equal(again[key], got[key])
+    with pytest.raises(ValueError, match="n_jobs must be a positive integer or None"):
+        correlation_permutation_test(predictions, observed, n_jobs=0)
 
 
 def test_batched_correlation_test_detects_signal_only():

@@ -12,12 +12,12 @@ Chromium, driven by Playwright, then
 * reads the kernel's resident memory (psutil).
 
 ``--sizes`` also executes notebooks headless (nbclient) twice — with and without saving widget
-state — and prints the size of each executed ``.ipynb`` (the widget state holds each widget's
-script, ~20 kB for the cortex and the scatter, and, once per mesh, the cortex geometry; a
-plotly figure used to carry all of plotly.js, 5 MB; players keep their audio in the kernel until
-they play). ``selection_kb_by_widget_mean`` splits the bytes of a selection between the cortex,
-the audio player (the selected clip's WAV, fetched because the explorer plays what is selected)
-and the rest.
+state — and prints the size of each executed ``.ipynb`` and the kernel's peak memory. The
+widget state holds each widget's script, ~20 kB for the cortex and the scatter, and, once per
+mesh, the cortex geometry (a plotly figure used to carry all of plotly.js, 5 MB); players keep
+their audio in the kernel until they play. ``selection_kb_by_widget_mean`` splits the bytes of
+a selection between the cortex, the audio player (the selected clip's WAV, fetched because the
+explorer plays what is selected) and the rest.
 
 Baseline, measured in the same page: a bare widget round trip (a click on an ipywidgets
 ``Button`` whose Python handler sets a ``Label``); latencies are also printed as ratios to it.
@@ -272,6 +272,12 @@ def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
     return out
 
 
+_PEAK_RSS = (
+    "import resource, psutil\n"
+    "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, psutil.Process().memory_info().rss)"
+)
+
+
 def bench_sizes(notebooks: list[str], data_home: Path) -> dict:
     """Execute notebooks headless with and without widget state; sizes of the saved files."""
     import os
@@ -286,6 +292,9 @@ def bench_sizes(notebooks: list[str], data_home: Path) -> dict:
         path = ROOT / "notebooks" / f"{stem}.ipynb"
         for store in (True, False):
             nb = nbformat.read(path, as_version=4)
+            # Last cell: the kernel's peak resident memory (Linux: ru_maxrss in kB) and its
+            # resident memory at the end (bytes), read back and removed before the size is taken.
+            nb.cells.append(nbformat.v4.new_code_cell(_PEAK_RSS))
             t0 = time.monotonic()
             NotebookClient(
                 nb,
@@ -295,9 +304,13 @@ def bench_sizes(notebooks: list[str], data_home: Path) -> dict:
                 resources={"metadata": {"path": str(path.parent)}},
             ).execute()
             key = f"{stem} ({'with' if store else 'without'} widget state)"
+            probe = nb.cells.pop()
+            peak_kb, end_b = map(int, probe.outputs[0]["text"].split()) if probe.outputs else (0, 0)
             out[key] = {
                 "mb": len(nbformat.writes(nb).encode()) / 1e6,
                 "s": round(time.monotonic() - t0, 1),
+                "kernel_peak_rss_gb": round(peak_kb / 2**20, 2),
+                "kernel_end_rss_gb": round(end_b / 2**30, 2),
             }
             print(key, out[key], flush=True)
     return out

@@ -29,11 +29,13 @@ cross-validated R² is kept per target. Small dense decompositions run on one BL
 needs one more decomposition: ``coef = V diag(s / (s² + α_best)) Uᵀ (Y - ȳ)``, by chunks of
 targets.
 
-The fold operators and the refit's decomposition depend on the design ``X``, the runs and the
-alphas, not on the targets. For a large design (at least ``_MEMO_MIN_SIZE`` values) they are
-kept, keyed by a digest of those inputs, for the next fit of the same design: decoding several
-feature spaces from one subject's responses (or a permutation control) decomposes each fold
-once. At most ``_MEMO_MAX_BYTES`` are kept (least recently used dropped first).
+The fold operators depend on the design ``X``, the runs and the alphas, not on the targets.
+For a large design (at least ``_MEMO_MIN_SIZE`` values) they are kept, keyed by a digest of
+those inputs, for the next fit of the same design: decoding several feature spaces from one
+subject's responses (or a permutation control) decomposes each fold once. They are small
+(``(n_alphas + 1) · n_val × n_train`` each, ~5 MB per fold for decoding); the refit's
+decomposition, which holds a ``rank × n_features`` matrix (63 MB for 20,484 vertices), is not
+kept. At most ``_MEMO_MAX_BYTES`` are kept (least recently used dropped first).
 
 Memory
 ------
@@ -66,7 +68,7 @@ DEFAULT_ALPHAS = np.logspace(-2, 6, 17)
 #: Designs with at least this many values have their decompositions kept for the next fit.
 _MEMO_MIN_SIZE = 1_000_000
 #: Bytes of decompositions kept at most (least recently used dropped first).
-_MEMO_MAX_BYTES = 512 * 2**20
+_MEMO_MAX_BYTES = 128 * 2**20
 _memo: OrderedDict[bytes, tuple[object, int]] = OrderedDict()
 _memo_lock = threading.Lock()
 
@@ -447,14 +449,10 @@ class RidgeCV(RegressorMixin, BaseEstimator):
         n, n_targets = Y.shape
         y_mean = Y.mean(0, dtype=np.float64) if self.fit_intercept else np.zeros(n_targets)
 
-        def decomposition():
-            X64 = X.astype(np.float64)
-            x_mean = X64.mean(0) if self.fit_intercept else np.zeros(X.shape[1])
-            with threadpool_limits(limits=_blas_threads(X), user_api="blas"):
-                return (x_mean, *thin_svd(X64 - x_mean))
-
-        key = _design_key("full", X, np.array([self.fit_intercept]))
-        x_mean, u, s, vt = _memoised(key, decomposition)
+        X64 = X.astype(np.float64)
+        x_mean = X64.mean(0) if self.fit_intercept else np.zeros(X.shape[1])
+        with threadpool_limits(limits=_blas_threads(X), user_api="blas"):
+            u, s, vt = thin_svd(X64 - x_mean)
         table = xp.asarray(s[:, None] / (s[:, None] ** 2 + alphas[None, :]))  # (r, a)
         ut, v = xp.asarray(u.T), xp.asarray(vt.T)
         u_sum = xp.asarray(u.sum(axis=0)[:, None])  # (r, 1): Uᵀ1, ~0 when centred

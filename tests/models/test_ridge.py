@@ -266,25 +266,24 @@ def test_a_wide_design_is_decomposed_once_for_every_target_set(monkeypatch):
     first = RidgeCV(ALPHAS).fit(X, Y[:, :6], GROUPS)
     assert len(calls) == 6  # five folds and the refit
     second = RidgeCV(ALPHAS).fit(X, Y[:, 6:], GROUPS)
-    assert len(calls) == 6  # the same design: nothing decomposed again
+    assert len(calls) == 7  # the same design: only the refit is decomposed again
     with monkeypatch.context() as m:
         m.setattr(_ridge, "_MEMO_MIN_SIZE", 10**12)  # kept nothing: computed from scratch
         fresh = RidgeCV(ALPHAS).fit(X, Y[:, 6:], GROUPS)
     np.testing.assert_array_equal(second.coef_, fresh.coef_)
     np.testing.assert_array_equal(second.cv_scores_, fresh.cv_scores_)
     np.testing.assert_array_equal(second.alpha_, fresh.alpha_)
-    assert len(calls) == 12
-    # Another design, other runs, other alphas or no intercept: decomposed anew (the refit's
-    # decomposition depends on neither the runs nor the alphas).
-    for args, kwargs, new in (
-        ((X + 1e-3, Y, GROUPS), {}, 6),
-        ((X, Y, np.roll(GROUPS, 40)), {}, 5),
-        ((X, Y, GROUPS), {"alphas": ALPHAS[:10]}, 5),
-        ((X, Y, GROUPS), {"fit_intercept": False}, 6),
+    assert len(calls) == 13
+    # Another design, other runs, other alphas or no intercept: the folds decomposed anew.
+    for args, kwargs in (
+        ((X + 1e-3, Y, GROUPS), {}),
+        ((X, Y, np.roll(GROUPS, 40)), {}),
+        ((X, Y, GROUPS), {"alphas": ALPHAS[:10]}),
+        ((X, Y, GROUPS), {"fit_intercept": False}),
     ):
         before = len(calls)
         RidgeCV(**{"alphas": ALPHAS, **kwargs}).fit(*args)
-        assert len(calls) - before == new, kwargs
+        assert len(calls) - before == 6, kwargs
     assert all(not a.flags.writeable for v, _ in _ridge._memo.values() for a in _ridge._arrays(v))
     assert first.coef_.shape == (X.shape[1], 6)
 
@@ -294,9 +293,15 @@ def test_the_kept_decompositions_stay_within_their_budget(monkeypatch):
 
     monkeypatch.setattr(_ridge, "_memo", type(_ridge._memo)())
     monkeypatch.setattr(_ridge, "_MEMO_MIN_SIZE", 1)
-    monkeypatch.setattr(_ridge, "_MEMO_MAX_BYTES", 3_000_000)
     X, Y = _data()
-    for shift in range(4):
+    RidgeCV(ALPHAS).fit(X, Y, GROUPS)
+    ((_, one),) = _ridge._memo.values()  # bytes of one design's fold operators
+    assert one > 0
+    monkeypatch.setattr(_ridge, "_MEMO_MAX_BYTES", int(2.5 * one))
+    for shift in range(1, 5):
         RidgeCV(ALPHAS).fit(X + shift, Y, GROUPS)
-        assert sum(n for _, n in _ridge._memo.values()) <= 3_000_000
-    assert 0 < len(_ridge._memo) < 8
+        assert sum(n for _, n in _ridge._memo.values()) <= 2.5 * one
+    assert len(_ridge._memo) == 2  # the two most recent designs
+    monkeypatch.setattr(_ridge, "_MEMO_MAX_BYTES", one // 2)
+    RidgeCV(ALPHAS).fit(X - 1, Y, GROUPS)  # larger than the whole budget: not kept
+    assert len(_ridge._memo) == 2

@@ -4,11 +4,13 @@ The audio travels as 16-bit PCM WAV bytes and plays from a Blob URL in the brows
 fetched from the network. By default a player keeps the bytes in the kernel and sends them to
 the browser only when it is about to play (a custom widget message, answered with one binary
 buffer), so selecting or listing clips costs no audio traffic and a notebook saved with its
-widget state stays small; ``audio_in_state=True`` puts the bytes in the widget state instead
-(plays in a saved notebook or HTML export with no kernel, at ~0.9 MB per 15-s clip). A waveform envelope and a spectrogram, computed
-here with numpy/scipy (:mod:`b2m_widgets._visuals`), travel as bytes too and are drawn on a
-canvas with the segment and the playback position. The controls are ``<button>`` elements with
-``aria-label`` attributes, so the player works from the keyboard.
+widget state stays small. Without an answer within 8 s (a kernel busy with a long cell, or no
+kernel: a saved notebook, an HTML export) the player says so and still takes a late answer.
+``audio_in_state=True`` puts the bytes in the widget state instead: the player then also plays
+without a kernel, at ~0.9 MB per 15-s clip in every saved copy. A waveform envelope and a
+spectrogram, computed here with numpy/scipy (:mod:`b2m_widgets._visuals`), travel as bytes too
+and are drawn on a canvas with the segment and the playback position. The controls are
+``<button>`` elements with ``aria-label`` attributes, so the player works from the keyboard.
 """
 
 from __future__ import annotations

@@ -447,10 +447,9 @@ class RidgeCV(RegressorMixin, BaseEstimator):
 
     def _fit_full(self, xp, X, Y, alphas, best, dtype):
         n, n_targets = Y.shape
-        y_mean = Y.mean(0, dtype=np.float64) if self.fit_intercept else np.zeros(n_targets)
-
         X64 = X.astype(np.float64)
         x_mean = X64.mean(0) if self.fit_intercept else np.zeros(X.shape[1])
+        y_mean = Y.mean(0, dtype=np.float64) if self.fit_intercept else np.zeros(n_targets)
         with threadpool_limits(limits=_blas_threads(X), user_api="blas"):
             u, s, vt = thin_svd(X64 - x_mean)
         table = xp.asarray(s[:, None] / (s[:, None] ** 2 + alphas[None, :]))  # (r, a)

@@ -41,7 +41,7 @@ function toBlobUrl(wav) {
   return bytes ? URL.createObjectURL(new Blob([bytes], { type: "audio/wav" })) : null;
 }
 
-const REQUEST_TIMEOUT_MS = 8000; // no answer by then: no kernel (a saved notebook, an export)
+const REQUEST_TIMEOUT_MS = 8000; // no answer by then: say why (a busy kernel, or none at all)
 const CACHE_SIZE = 4; // audio fetched on request, kept per src_id for going back and forth
 
 function asFloat32(value) {
@@ -305,17 +305,20 @@ function render({ model, el }) {
     try {
       model.send({ type: "audio-request", src_id: srcId });
     } catch (error) {
+      clearTimeout(timer);
+      requested = null; // nothing was sent: Play tries again
       unavailable();
     }
   }
 
   function unavailable() {
-    // Nothing answered: the widget is shown without its kernel (saved notebook, HTML export).
-    requested = null;
+    // No answer yet: the kernel is busy with a long cell, or there is none (a saved notebook,
+    // an HTML export). Stop waiting to play, but keep the request open: a late answer still
+    // loads the audio, and Play then plays it.
     loading = false;
     root.dataset.audio = "unavailable";
     root.dataset.error = "no-kernel";
-    showStatus("audio plays while the notebook's kernel runs (not embedded here)");
+    showStatus("no audio yet: it comes from the running kernel (busy, or not running here)");
     if (model.get("playing")) {
       model.set("playing", false);
       model.save_changes();
@@ -342,6 +345,7 @@ function render({ model, el }) {
       }
     }
     showStatus("");
+    delete root.dataset.error;
     root.dataset.audio = "fetched";
     setSource(fetched); // loadedmetadata then plays if `playing` is set
   }

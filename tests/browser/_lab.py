@@ -222,6 +222,27 @@ def lab_with_notebook(workdir: Path, data_home: Path, name: str, cells: list[str
     return server
 
 
+def notebook_lab_fixture(name: str, cells: list[str]):
+    """A module-scoped ``lab`` fixture: :func:`lab_with_notebook` with an empty data home.
+
+    Use as ``lab = notebook_lab_fixture("x.ipynb", CELLS)`` at a test module's top level.
+    """
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def lab(tmp_path_factory):
+        server = lab_with_notebook(
+            tmp_path_factory.mktemp("jupyterlab"),
+            tmp_path_factory.mktemp("empty_home"),
+            name,
+            cells,
+        )
+        yield server
+        server.stop()
+
+    return lab
+
+
 _LOCAL = re.compile(r"(data|blob):|https?://(127\.0\.0\.1|localhost)[:/]")
 
 

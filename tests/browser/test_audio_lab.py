@@ -10,7 +10,7 @@ the audio, and Play must then play it.
 from __future__ import annotations
 
 import pytest
-from _lab import lab_with_notebook, watch_page
+from _lab import notebook_lab_fixture, watch_page
 from test_jupyterlab import _run_all, _wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,16 +30,7 @@ player
 NAP = "import pathlib, time\ntime.sleep(float(pathlib.Path('nap.txt').read_text()))"
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    server = lab_with_notebook(
-        tmp_path_factory.mktemp("jupyterlab"),
-        tmp_path_factory.mktemp("empty_home"),
-        NOTEBOOK,
-        [SETUP, NAP],
-    )
-    yield server
-    server.stop()
+lab = notebook_lab_fixture(NOTEBOOK, [SETUP, NAP])
 
 
 def test_play_fetches_from_a_busy_kernel_late(lab, browser):

@@ -21,7 +21,7 @@ import re
 
 import numpy as np
 import pytest
-from _lab import ROOT, lab_with_notebook, watch_page
+from _lab import ROOT, notebook_lab_fixture, watch_page
 from test_jupyterlab import _ACTIVE_CELL, _run_all, _wait_until
 
 from b2m.surface import N_VERTICES_HEMI
@@ -51,16 +51,7 @@ CELLS = [
 _COLORS = "c => Array.from(c.b2m.colors || [])"
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    server = lab_with_notebook(
-        tmp_path_factory.mktemp("jupyterlab"),
-        tmp_path_factory.mktemp("empty_home"),
-        NOTEBOOK,
-        CELLS,
-    )
-    yield server
-    server.stop()
+lab = notebook_lab_fixture(NOTEBOOK, CELLS)
 
 
 def test_cortex_canvas_in_jupyterlab(lab, browser):

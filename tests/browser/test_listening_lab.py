@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from _lab import ROOT, lab_with_notebook, watch_page
+from _lab import ROOT, notebook_lab_fixture, watch_page
 from test_jupyterlab import _run_all, _wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -37,16 +37,7 @@ test = ListeningTest.from_reconstructions(recs, stimuli, n_trials=3, seed=11, li
 """
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    server = lab_with_notebook(
-        tmp_path_factory.mktemp("jupyterlab"),
-        tmp_path_factory.mktemp("empty_home"),
-        NOTEBOOK,
-        [SETUP, "view_listening_test(test)"],
-    )
-    yield server
-    server.stop()
+lab = notebook_lab_fixture(NOTEBOOK, [SETUP, "view_listening_test(test)"])
 
 
 def _answers() -> list[int]:

@@ -349,6 +349,8 @@ def _reconstruction_rows(studies: dict, fits: dict, decoded_spaces) -> list[dict
         for decoded_space in decoded_spaces:
             decoding = fits[(subject, decoded_space, None)]
             recs = reconstruct_study(study, decoding, RECONSTRUCTION_BACKENDS[decoded_space])
+            # read (synth: rendered) once for every evaluation space, not once per space
+            recs = {b: [[r.in_memory() for r in row] for row in rows] for b, rows in recs.items()}
             for space in decoded_spaces:
                 own = space == decoded_space
                 evaluation = evaluate_reconstructions(

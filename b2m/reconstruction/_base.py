@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
@@ -36,11 +35,10 @@ def _json_ready(value, name: str):
     return out
 
 
-@dataclass
 class Reconstruction:
     """One reconstructed clip for one decoded embedding.
 
-    Attributes
+    Parameters
     ----------
     target_clip_id : str
         The clip whose brain response was decoded (the stimulus being reconstructed).
@@ -48,8 +46,11 @@ class Reconstruction:
         Name of the :class:`Reconstructor` that made it (``"retrieval"``, ``"synth"``…).
     rank : int
         0-based position among the ``k`` reconstructions of this target (0 = best or first).
-    audio : ndarray of shape (n_samples,), float32
-        Mono waveform.
+    audio : ndarray of shape (n_samples,), or callable
+        The mono waveform, kept in memory; or a function of no argument that returns it,
+        called on each access of :attr:`audio` and not kept. A retrieval hit is a clip of
+        its library, so it keeps a loader, not a copy: a study's 180 hits would otherwise
+        hold ~0.24 GB of audio that only a player or a listening test ever reads.
     sr : int
         Sampling rate of ``audio`` in Hz.
     label : str
@@ -60,52 +61,139 @@ class Reconstruction:
     provenance : dict
         JSON-ready record of how the clip was made: backend parameters, library or source
         clip ids, model name and revision, attributes used, seed.
+    n_samples : int, optional
+        Length of the waveform a loader returns, when known (``to_dict`` and ``duration``
+        then need no load); each load is checked against it. For an array, it must equal
+        the array's length if given.
+
+    Attributes
+    ----------
+    target_clip_id, backend, rank, sr, label, similarity, provenance
+        As given (normalised: ``rank`` and ``sr`` int, ``similarity`` float, ``provenance``
+        plain JSON types).
+    audio : ndarray of shape (n_samples,), float32
+        The waveform (loaded now if the record holds a loader).
+    n_samples : int
     """
 
-    target_clip_id: str
-    backend: str
-    rank: int
-    audio: np.ndarray = field(repr=False)
-    sr: int
-    label: str
-    similarity: float | None = None
-    provenance: dict = field(default_factory=dict, repr=False)
+    __slots__ = (
+        "_audio",
+        "_load",
+        "_n_samples",
+        "backend",
+        "label",
+        "provenance",
+        "rank",
+        "similarity",
+        "sr",
+        "target_clip_id",
+    )
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.target_clip_id, str) or not self.target_clip_id:
-            raise TypeError(
-                f"target_clip_id must be a non-empty str; received {self.target_clip_id!r}."
-            )
-        if not isinstance(self.backend, str) or not self.backend:
-            raise TypeError(f"backend must be a non-empty str; received {self.backend!r}.")
-        if isinstance(self.rank, bool) or not isinstance(self.rank, (int, np.integer)):
-            raise TypeError(f"rank must be an int >= 0; received {self.rank!r}.")
-        if self.rank < 0:
-            raise ValueError(f"rank must be an int >= 0; received {self.rank!r}.")
-        self.rank = int(self.rank)
-        audio = check_array(self.audio, "audio", ndim=1, dtype=np.float32)
-        self.audio = np.ascontiguousarray(audio)
-        ok = isinstance(self.sr, (int, np.integer)) and not isinstance(self.sr, bool)
-        if not ok or self.sr <= 0:
-            raise ValueError(f"sr must be a positive integer (Hz); received {self.sr!r}.")
-        self.sr = int(self.sr)
-        if not isinstance(self.label, str):
-            raise TypeError(f"label must be a str; received {type(self.label).__name__}.")
-        if self.similarity is not None:
-            sim = float(self.similarity)
+    def __init__(
+        self,
+        target_clip_id: str,
+        backend: str,
+        rank: int,
+        audio,
+        sr: int,
+        label: str,
+        similarity: float | None = None,
+        provenance: dict | None = None,
+        *,
+        n_samples: int | None = None,
+    ) -> None:
+        if not isinstance(target_clip_id, str) or not target_clip_id:
+            raise TypeError(f"target_clip_id must be a non-empty str; received {target_clip_id!r}.")
+        self.target_clip_id = target_clip_id
+        if not isinstance(backend, str) or not backend:
+            raise TypeError(f"backend must be a non-empty str; received {backend!r}.")
+        self.backend = backend
+        if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)):
+            raise TypeError(f"rank must be an int >= 0; received {rank!r}.")
+        if rank < 0:
+            raise ValueError(f"rank must be an int >= 0; received {rank!r}.")
+        self.rank = int(rank)
+        ok = isinstance(sr, (int, np.integer)) and not isinstance(sr, bool)
+        if not ok or sr <= 0:
+            raise ValueError(f"sr must be a positive integer (Hz); received {sr!r}.")
+        self.sr = int(sr)
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str; received {type(label).__name__}.")
+        self.label = label
+        if similarity is not None:
+            sim = float(similarity)
             if not np.isfinite(sim):
                 raise ValueError(f"similarity must be finite or None; received {sim!r}.")
-            self.similarity = sim
-        if not isinstance(self.provenance, dict):
-            raise TypeError(
-                f"provenance must be a dict; received {type(self.provenance).__name__}."
+            similarity = sim
+        self.similarity = similarity
+        if provenance is None:
+            provenance = {}
+        if not isinstance(provenance, dict):
+            raise TypeError(f"provenance must be a dict; received {type(provenance).__name__}.")
+        self.provenance = _json_ready(provenance, "provenance")
+        if n_samples is not None and (
+            isinstance(n_samples, bool)
+            or not isinstance(n_samples, (int, np.integer))
+            or n_samples < 1
+        ):
+            raise ValueError(f"n_samples must be a positive integer; received {n_samples!r}.")
+        if callable(audio):
+            self._audio, self._load = None, audio
+            self._n_samples = None if n_samples is None else int(n_samples)
+        else:
+            self._audio, self._load = self._checked(audio, n_samples), None
+            self._n_samples = len(self._audio)
+
+    def _checked(self, audio, n_samples) -> np.ndarray:
+        wave = np.ascontiguousarray(check_array(audio, "audio", ndim=1, dtype=np.float32))
+        if n_samples is not None and len(wave) != n_samples:
+            raise ValueError(
+                f"audio of the {self.backend} reconstruction of {self.target_clip_id!r} "
+                f"(rank {self.rank}) must have n_samples={n_samples} samples; received "
+                f"{len(wave)}."
             )
-        self.provenance = _json_ready(self.provenance, "provenance")
+        return wave
+
+    @property
+    def audio(self) -> np.ndarray:
+        """The mono float32 waveform (loaded on each access when the record keeps a loader)."""
+        if self._load is None:
+            return self._audio
+        wave = self._checked(self._load(), self._n_samples)
+        self._n_samples = len(wave)
+        return wave
+
+    @property
+    def n_samples(self) -> int:
+        """Length of :attr:`audio` in samples."""
+        if self._n_samples is None:
+            self._n_samples = len(self.audio)
+        return self._n_samples
 
     @property
     def duration(self) -> float:
         """Length of :attr:`audio` in seconds."""
-        return len(self.audio) / self.sr
+        return self.n_samples / self.sr
+
+    def in_memory(self) -> Reconstruction:
+        """This record holding its waveform: loaded or rendered once, for repeated use.
+
+        A record that keeps a loader reads or renders its clip on every access of
+        :attr:`audio`; scoring the same reconstructions in several feature spaces reads it
+        once per space. Returns ``self`` when the waveform is already held.
+        """
+        if self._load is None:
+            return self
+        return Reconstruction(
+            self.target_clip_id,
+            self.backend,
+            self.rank,
+            self.audio,
+            self.sr,
+            self.label,
+            self.similarity,
+            self.provenance,
+        )
 
     def to_dict(self) -> dict:
         """Everything but the audio, as JSON-ready types (``n_samples`` and ``duration`` added)."""
@@ -116,10 +204,17 @@ class Reconstruction:
             "label": self.label,
             "similarity": self.similarity,
             "sr": self.sr,
-            "n_samples": len(self.audio),
+            "n_samples": self.n_samples,
             "duration": round(self.duration, 4),
             "provenance": self.provenance,
         }
+
+    def __repr__(self) -> str:
+        return (
+            f"Reconstruction(target_clip_id={self.target_clip_id!r}, backend={self.backend!r}, "
+            f"rank={self.rank}, sr={self.sr}, label={self.label!r}, "
+            f"similarity={self.similarity!r})"
+        )
 
 
 def as_neighbour_items(reconstructions) -> list[dict]:

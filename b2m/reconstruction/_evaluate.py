@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from b2m._utils._memory import release_freed_memory
+from b2m._utils._progress import progress
 from b2m._utils._validation import check_array
 from b2m.features import resolve_feature_space
 from b2m.models import identification_accuracy, unit_rows
@@ -180,7 +182,11 @@ def _embed(recs: list[Reconstruction], fs, study, all_emb: np.ndarray) -> np.nda
         else:
             by_sr[r.sr].append(i)
     for sr, rows in by_sr.items():
-        out[rows] = fs.embed_audio([recs[i].audio for i in rows], sr)
+        # a lazy record loads or renders its audio here (retrieval from another library, synth)
+        audio = [recs[i].audio for i in progress(rows, desc="Reading reconstructions' audio")]
+        out[rows] = fs.embed_audio(audio, sr)
+        del audio
+        release_freed_memory()  # the waveforms just read: ~80 MB per 60 clips
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -32,8 +33,9 @@ class RetrievalReconstructor(Reconstructor):
 
     Works with any :class:`b2m.models.LibraryIndex` whose metadata has a ``clip_id`` column:
     the study's own clips (:func:`study_library`), a music folder embedded with
-    ``b2m features``, or a million-clip index. Audio is loaded lazily, only for the clips
-    returned.
+    ``b2m features``, or a million-clip index. Audio is loaded only for the clips returned,
+    once each to check it; a :class:`Reconstruction` keeps a loader, not the waveform, and
+    reads the clip again whenever its ``audio`` is used (a player, a listening test).
 
     Parameters
     ----------
@@ -129,12 +131,16 @@ class RetrievalReconstructor(Reconstructor):
 
     def _reconstruct(self, x: np.ndarray, ids: list[str], k: int) -> list:
         meta = self.library.metadata
+        shapes: dict[str, tuple[int, int]] = {}  # clip id -> (n_samples, sr), one load each
         out = []
         for target, hits in zip(ids, self._search(x, ids, k), strict=True):
             recs = []
             for rank, (index, score) in enumerate(hits):
                 clip_id = str(self._ids[index])
-                wave, sr = self._load(clip_id)
+                if clip_id not in shapes:
+                    wave, sr = self._load(clip_id)  # checked now, then read again on access
+                    shapes[clip_id] = (len(wave), sr)
+                n_samples, sr = shapes[clip_id]
                 row = {c: _simple(v) for c, v in meta.iloc[index].items()}
                 genre = row.get("genre")
                 name = row.get("title") or clip_id
@@ -154,15 +160,26 @@ class RetrievalReconstructor(Reconstructor):
                         target_clip_id=target,
                         backend=self.name,
                         rank=rank,
-                        audio=wave,
+                        audio=partial(self._load_wave, clip_id, sr),
                         sr=sr,
                         label=label,
                         similarity=score,
                         provenance=provenance,
+                        n_samples=n_samples,
                     )
                 )
             out.append(recs)
         return out
+
+    def _load_wave(self, clip_id: str, sr: int) -> np.ndarray:
+        """The waveform of a retrieved clip, loaded again when a reconstruction is played."""
+        wave, now = self._load(clip_id)
+        if now != sr:
+            raise ValueError(
+                f"load_audio({clip_id!r}) must return the sample rate it returned at "
+                f"reconstruction ({sr} Hz); received {now!r}."
+            )
+        return wave
 
     def _load(self, clip_id: str) -> tuple[np.ndarray, int]:
         loaded = self.load_audio(clip_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
+from functools import partial
 
 import numpy as np
 
@@ -35,7 +35,8 @@ class SynthReconstructor(Reconstructor):
     attributes); its numeric attributes are then set to the predicted values, clipped to the
     range that genre takes in the training clips. ``b2m.datasets.simulation.music.render_clip`` renders
     it. Everything is deterministic given ``seed``: reconstruction ``r`` of a target draws its
-    candidates and its render seed from ``(seed, r)``.
+    candidates and its render seed from ``(seed, r)``, so a :class:`Reconstruction` keeps
+    the recipe, not the waveform, and renders it (~0.1 s) whenever its ``audio`` is used.
 
     Parameters
     ----------
@@ -185,20 +186,23 @@ class SynthReconstructor(Reconstructor):
 
         p = self.params
         predictions = self.readout_.predict(x)
-        rendered: dict[str, np.ndarray] = {}  # one render per distinct (attributes, seed)
+        n_samples = round(p["sr"] * p["duration"])  # render_clip's length
         out = []
         for target, pred in progress(
-            list(zip(ids, predictions, strict=True)), desc="Synthesising clips"
+            list(zip(ids, predictions, strict=True)), desc="Choosing clip attributes"
         ):
             recs = []
             for rank in range(k):
                 choice = self._choose(pred, rank)
                 attrs = choice["attributes"]
-                key = json.dumps([attrs, choice["render_seed"]], sort_keys=True)
-                if key not in rendered:
-                    rendered[key] = render_clip(
-                        attrs, sr=p["sr"], duration=p["duration"], seed=choice["render_seed"]
-                    )
+                # rendered when the audio is used (~0.1 s), not kept: 180 clips are 0.24 GB
+                render = partial(
+                    render_clip,
+                    attrs,
+                    sr=p["sr"],
+                    duration=p["duration"],
+                    seed=choice["render_seed"],
+                )
                 genre = attrs["genre"]
                 caption = make_caption(attrs, np.random.default_rng([p["seed"], rank, 2]))
                 tonal = [i.replace("_", " ") for i in attrs["instruments"] if i != "drums"]
@@ -230,11 +234,12 @@ class SynthReconstructor(Reconstructor):
                         target_clip_id=target,
                         backend=self.name,
                         rank=rank,
-                        audio=rendered[key],
+                        audio=render,
                         sr=p["sr"],
                         label=label,
                         similarity=None,
                         provenance=provenance,
+                        n_samples=n_samples,
                     )
                 )
             out.append(recs)

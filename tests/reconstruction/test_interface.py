@@ -92,9 +92,60 @@ def test_retrieval_top_k_by_cosine_with_similarities(toy_library):
         assert [r.rank for r in row] == [0, 1, 2]
         assert all(r.backend == "retrieval" and r.sr == 8000 for r in row)
     assert out[0][0].label == "retrieved clip03 (rock)"
-    # audio is loaded lazily: only for the 2 x 3 clips returned
+    # audio is loaded only for the 2 x 3 clips returned, once each to check it
     assert len(calls) == 6
+    # ...and the records keep a loader, not the waveform: each access reads the clip again
+    assert out[0][0].to_dict()["n_samples"] == 800 and len(calls) == 6
     assert out[0][0].audio[0] == pytest.approx(0.04)
+    assert out[0][0].audio[0] == pytest.approx(0.04)
+    assert calls[6:] == ["clip03", "clip03"]
+
+
+def test_retrieval_loads_each_distinct_clip_once_and_checks_it_on_access(toy_library):
+    index, emb, _, load_audio, calls = toy_library
+    rec = RetrievalReconstructor(index, load_audio, exclude_self=False)
+    out = rec.reconstruct(emb[[3, 3, 3]], ["q1", "q2", "q3"], k=2)
+    hits = {r.provenance["source_clip_id"] for row in out for r in row}
+    assert len(hits) == 2 and sorted(calls) == sorted(hits)  # 6 hits, 2 distinct clips
+    # the library changed under the records: a clear error, not a silently different clip
+    rec.load_audio = lambda clip_id: (np.zeros(400, dtype=np.float32), 8000)
+    with pytest.raises(ValueError, match=r"must have n_samples=800 samples; received 400"):
+        _ = out[0][0].audio
+    rec.load_audio = lambda clip_id: (np.zeros(800, dtype=np.float32), 16000)
+    with pytest.raises(ValueError, match=r"sample rate it returned at reconstruction \(8000 Hz\)"):
+        _ = out[0][0].audio
+
+
+def test_reconstruction_with_a_loader_reads_on_each_access_and_checks():
+    loads = []
+
+    def load():
+        loads.append(1)
+        return np.linspace(0, 1, 50)
+
+    rec = _rec(audio=load, n_samples=50)
+    assert rec.duration == 50 / 8000 and rec.to_dict()["n_samples"] == 50 and not loads
+    first = rec.audio
+    assert first.dtype == np.float32 and len(loads) == 1
+    assert rec.audio is not first and len(loads) == 2  # nothing kept between accesses
+    assert "audio" not in repr(rec)
+    # without n_samples, the length is learnt at the first load (and only the length is kept)
+    lazy = _rec(audio=load)
+    assert lazy.n_samples == 50 and len(loads) == 3
+    bad = _rec(audio=lambda: np.array([0.0, np.nan]))
+    with pytest.raises(ValueError, match="audio must be finite; received 1 NaN"):
+        _ = bad.audio
+    with pytest.raises(ValueError, match="must have n_samples=3 samples; received 2"):
+        _rec(audio=np.zeros(2), n_samples=3)
+    with pytest.raises(ValueError, match="n_samples must be a positive integer; received 0"):
+        _rec(audio=load, n_samples=0)
+    # in_memory: one load, then the waveform is held
+    before = len(loads)
+    held = rec.in_memory()
+    assert len(loads) == before + 1
+    np.testing.assert_array_equal(held.audio, first)
+    assert held.audio is held.audio and len(loads) == before + 1
+    assert held.to_dict() == rec.to_dict() and held.in_memory() is held
 
 
 def test_retrieval_leaves_the_target_out(toy_library):

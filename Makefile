@@ -57,7 +57,7 @@ demo: install music
 	$(BIN)/python -m b2m.demo --out build/demo
 
 test: install music
-	$(MUSIC_TEST_ENV) $(BIN)/python -m pytest
+	$(MUSIC_TEST_ENV) $(BIN)/python -m pytest --durations=25
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not browser and not realmusic"

@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -237,15 +238,28 @@ def retrieval_rows(items: list[dict]) -> list[dict]:
 
 @dataclass
 class Reconstructed:
-    """One validated reconstruction of a clip, ready for a player and a list row."""
+    """One validated reconstruction of a clip, ready for a list row; audio read when played.
+
+    ``entry`` is the reconstruction as given. Its ``audio`` is read (and checked) only by
+    :attr:`audio`, when a player loads it: a ``b2m.reconstruction.Reconstruction`` may load
+    or render its waveform on access, and a selection lists several.
+    """
 
     label: str
     backend: str
     rank: int
     similarity: float | None
-    audio: np.ndarray
     sr: int
     src_id: str
+    entry: object = field(repr=False)
+    where: str = ""
+
+    @property
+    def audio(self) -> np.ndarray:
+        """The waveform, read from the entry now; a clear error when it is not 1-D and finite."""
+        return check_array(
+            _field(self.entry, "audio"), f"{self.where}.audio", ndim=1, dtype=np.float32
+        )
 
 
 def reconstruction_rows(recons: list[Reconstructed]) -> list[dict]:
@@ -295,13 +309,16 @@ def reconstructions_for(reconstructions, clip_id: str) -> list[Reconstructed]:
     out = []
     for pos, entry in enumerate(entries):
         where = f"{name}[{pos}]"
-        audio = _field(entry, "audio")
-        if audio is None:
+        # look the audio up without reading it (a Reconstruction's may load on access)
+        if isinstance(entry, Mapping):
+            has_audio = entry.get("audio") is not None
+        else:
+            has_audio = inspect.getattr_static(entry, "audio", None) is not None
+        if not has_audio:
             raise ValueError(
                 f"{where} must have 'audio' and 'sr' (a Reconstruction); received "
                 f"{type(entry).__name__}."
             )
-        audio = check_array(audio, f"{where}.audio", ndim=1, dtype=np.float32)
         sr = _field(entry, "sr")
         if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr <= 0:
             raise ValueError(f"{where}.sr must be a positive integer (Hz); received {sr!r}.")
@@ -326,5 +343,7 @@ def reconstructions_for(reconstructions, clip_id: str) -> list[Reconstructed]:
                 )
         label = _field(entry, "label") or f"{backend or 'reconstruction'} #{rank}"
         src_id = f"{clip_id}|{backend or 'reconstruction'}|{rank}|{pos}"
-        out.append(Reconstructed(str(label), backend, rank, similarity, audio, int(sr), src_id))
+        out.append(
+            Reconstructed(str(label), backend, rank, similarity, int(sr), src_id, entry, where)
+        )
     return out

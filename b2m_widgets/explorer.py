@@ -342,14 +342,13 @@ class ClipExplorer(widgets.VBox):
             self.reconstruction_player.playing = False
             return
         rec = self._recons[row]
-        call_captured(
-            self.output,
-            self.reconstruction_player.set_audio,
-            rec.audio,
-            rec.sr,
-            title=f"reconstruction: {rec.label}",
-            src_id=rec.src_id,
-        )
+
+        def load() -> None:  # the audio is read here (a lazy Reconstruction loads or renders)
+            self.reconstruction_player.set_audio(
+                rec.audio, rec.sr, title=f"reconstruction: {rec.label}", src_id=rec.src_id
+            )
+
+        call_captured(self.output, load)
         self.reconstruction_list.current = row
 
     def play_reconstruction(self, row: int) -> None:

@@ -144,22 +144,27 @@ class Reconstruction:
             self._audio, self._load = self._checked(audio, n_samples), None
             self._n_samples = len(self._audio)
 
-    def _checked(self, audio, n_samples) -> np.ndarray:
-        wave = np.ascontiguousarray(check_array(audio, "audio", ndim=1, dtype=np.float32))
+    def _checked(self, audio, n_samples, name: str = "audio") -> np.ndarray:
+        wave = np.ascontiguousarray(check_array(audio, name, ndim=1, dtype=np.float32))
         if n_samples is not None and len(wave) != n_samples:
             raise ValueError(
-                f"audio of the {self.backend} reconstruction of {self.target_clip_id!r} "
-                f"(rank {self.rank}) must have n_samples={n_samples} samples; received "
+                f"{self._loaded_name()} must have n_samples={n_samples} samples; received "
                 f"{len(wave)}."
             )
         return wave
+
+    def _loaded_name(self) -> str:
+        return (
+            f"audio of the {self.backend} reconstruction of {self.target_clip_id!r} "
+            f"(rank {self.rank})"
+        )
 
     @property
     def audio(self) -> np.ndarray:
         """The mono float32 waveform (loaded on each access when the record keeps a loader)."""
         if self._load is None:
             return self._audio
-        wave = self._checked(self._load(), self._n_samples)
+        wave = self._checked(self._load(), self._n_samples, self._loaded_name())
         self._n_samples = len(wave)
         return wave
 

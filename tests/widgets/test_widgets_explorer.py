@@ -231,6 +231,41 @@ def test_reconstructions_are_listed_and_play_against_the_stimulus(study, embeddi
     assert len(explorer.reconstruction_list.items) == 2
 
 
+def test_a_selection_reads_only_the_reconstruction_it_loads(study, embeddings):
+    from b2m.reconstruction import Reconstruction
+
+    target = study.clips.clip_id[N_TRAIN]
+    reads: list[int] = []
+
+    def loader(rank):
+        def load():
+            reads.append(rank)
+            return _tone(30 + 10 * rank)
+
+        return load
+
+    recons = {
+        target: [
+            Reconstruction(target, "synth", r, loader(r), SR, f"rec {r}", n_samples=len(_tone(30)))
+            for r in range(3)
+        ]
+    }
+    explorer = ClipExplorer(study, embeddings, reconstructions=recons, initial=N_TRAIN)
+    assert len(explorer.reconstruction_list.items) == 3
+    assert reads == [0]  # listed without reading; the first one loaded into the player
+    explorer.reconstruction_list.activate(2)
+    assert reads == [0, 2] and explorer.reconstruction_player.playing
+    # a loader that fails shows its error in the widget's output, not as an exception
+    recons[target][1] = Reconstruction(target, "synth", 1, lambda: np.zeros((2, 3)), SR, "bad")
+    explorer.selected = 0
+    explorer.selected = N_TRAIN
+    explorer.reconstruction_list.activate(1)
+    assert (
+        f"audio of the synth reconstruction of {target!r} (rank 1) must be a 1-D array"
+        in _errors(explorer)
+    )
+
+
 def test_errors_in_callbacks_are_shown_in_the_output_not_raised(study, embeddings, encoder):
     broken = FakeStudy(broken_audio=("blues.00004",))
 

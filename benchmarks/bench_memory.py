@@ -26,11 +26,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
-import sys
 import tempfile
+
+from _worker import run_json_worker
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("B2M_PROGRESS", "0")
@@ -89,15 +88,7 @@ np.save(path, ev.clips["identification"].to_numpy())
 
 
 def _run(code: str, config: str, n: int, path: str) -> dict:
-    res = subprocess.run(
-        [sys.executable, "-c", _PRELUDE + code, config, str(n), path],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if res.returncode != 0:
-        raise RuntimeError(f"{config} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return run_json_worker(["-c", _PRELUDE + code, config, str(n), path], config)
 
 
 def _table(title: str, rows: dict, results: dict) -> None:

@@ -26,13 +26,12 @@ import argparse
 import gc
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _worker import run_json_worker
 
 METHODS = ("plain", "faiss", "numpy", "ivf")
 LABELS = {
@@ -182,15 +181,9 @@ def _status_kib_meminfo(field: str) -> int | None:
 
 # ----------------------------------------------------------------------------- driver side
 def _run_worker(cfg: dict) -> dict:
-    proc = subprocess.run(
-        [sys.executable, __file__, "--worker", json.dumps(cfg)],
-        capture_output=True,
-        text=True,
-        check=False,
+    return run_json_worker(
+        [__file__, "--worker", json.dumps(cfg)], f"worker {cfg['method']} n={cfg['n']}"
     )
-    if proc.returncode != 0:
-        raise RuntimeError(f"worker {cfg['method']} n={cfg['n']} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _square_matmul_gflops(size: int = 4096, repeats: int = 3) -> float:

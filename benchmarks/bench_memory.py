@@ -14,6 +14,12 @@ resident ("kept") and its time, with ratios against the baseline measured in the
   read). Baseline: without :func:`b2m._utils._memory.release_freed_memory` after reading
   the waveforms. Now: with it. Needs the simulated study (built in the data home if
   missing, ~1 min).
+* **decoding** — :func:`b2m.analysis.decode_study` of the acoustic space from one subject's
+  20,484 vertices (the quickstart's heaviest step). Baseline: ``b2m`` as it was at
+  ``--baseline-rev`` (default ``2ee1ade``, before wide designs were decomposed through the
+  Gram matrix of their rows), extracted from git into a temporary folder. The decoded test
+  embeddings are compared. Needs the simulated study, and this script run from a git
+  checkout.
 
 Numbers depend on the machine and its load; this is a benchmark, not a test.
 
@@ -21,13 +27,17 @@ Usage::
 
     python benchmarks/bench_memory.py                # 60 clips
     python benchmarks/bench_memory.py --clips 180
+    python benchmarks/bench_memory.py --sections decoding
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import tarfile
 import tempfile
+from pathlib import Path
 
 from _worker import run_json_worker
 
@@ -86,9 +96,34 @@ ev = report(lambda: evaluate_reconstructions(recs, study, "acoustic", decoded=de
 np.save(path, ev.clips["identification"].to_numpy())
 """
 
+_DECODING = r"""
+path = sys.argv[3]
+from b2m.analysis import decode_study
+from b2m.datasets import load_study
 
-def _run(code: str, config: str, n: int, path: str) -> dict:
-    return run_json_worker(["-c", _PRELUDE + code, config, str(n), path], config)
+study = load_study("simulated", "sub-001")
+result = report(lambda: decode_study(study, "acoustic"))
+np.save(path, result.decoded)
+"""
+
+
+def _run(code: str, config: str, n: int, path: str, src: str | None = None) -> dict:
+    env = None if src is None else {**os.environ, "PYTHONPATH": src}
+    # From the result's folder: a `-c` worker imports from its working folder first.
+    cwd = os.path.dirname(path)
+    return run_json_worker(["-c", _PRELUDE + code, config, str(n), path], config, env, cwd)
+
+
+def _old_tree(rev: str, tmp: str) -> str:
+    """The ``b2m`` package at git revision ``rev``, extracted under ``tmp``; its folder."""
+    root = Path(__file__).resolve().parents[1]
+    archive = os.path.join(tmp, "old.tar")
+    with open(archive, "wb") as fh:
+        subprocess.run(["git", "-C", str(root), "archive", rev, "b2m"], stdout=fh, check=True)
+    out = os.path.join(tmp, "old")
+    with tarfile.open(archive) as tar:
+        tar.extractall(out, filter="data")
+    return out
 
 
 def _table(title: str, rows: dict, results: dict) -> None:
@@ -113,21 +148,42 @@ def _table(title: str, rows: dict, results: dict) -> None:
     )
 
 
+SECTIONS = ("musicnn", "evaluation", "decoding")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clips", type=int, default=60, help="clips musicnn embeds (60)")
+    parser.add_argument(
+        "--baseline-rev", default="2ee1ade", help="git revision of the decoding baseline"
+    )
+    parser.add_argument(
+        "--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="what to run"
+    )
     args = parser.parse_args(argv)
     import numpy as np
 
     with tempfile.TemporaryDirectory() as tmp:
-        for title, code in (
-            (f"musicnn, {args.clips} clips of 15 s", _MUSICNN),
-            ("evaluation of 60 synthesised reconstructions (acoustic)", _EVALUATION),
-        ):
+        old = _old_tree(args.baseline_rev, tmp)
+        sections = {
+            "musicnn": (f"musicnn, {args.clips} clips of 15 s", _MUSICNN, None),
+            "evaluation": (
+                "evaluation of 60 synthesised reconstructions (acoustic)",
+                _EVALUATION,
+                None,
+            ),
+            "decoding": (
+                f"decoding (acoustic), baseline b2m at {args.baseline_rev}",
+                _DECODING,
+                old,
+            ),
+        }
+        for title, code, baseline_src in (sections[k] for k in args.sections):
             rows, results = {}, {}
             for config in ("baseline", "now"):
                 path = os.path.join(tmp, f"{config}.npy")
-                rows[config] = _run(code, config, args.clips, path)
+                src = baseline_src if config == "baseline" else None
+                rows[config] = _run(code, config, args.clips, path, src)
                 results[config] = np.load(path)
             _table(title, rows, results)
 

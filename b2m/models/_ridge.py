@@ -29,13 +29,21 @@ cross-validated R² is kept per target. Small dense decompositions run on one BL
 needs one more decomposition: ``coef = V diag(s / (s² + α_best)) Uᵀ (Y - ȳ)``, by chunks of
 targets.
 
+A wide design (no more rows than columns: decoding) is never converted to float64 as a whole.
+The Gram matrix of all its rows, ``K = X Xᵀ`` (n × n), is accumulated in float64 from blocks of
+columns, once per fit; each fold's centred Gram matrix ``C Kₜₜ C`` (``C = I − 11ᵀ/nₜ``) gives
+``U`` and ``s``, and ``B = (Xᵥ − x̄) V = Kc_vt U diag(1/s)`` with the centred cross-Gram
+``Kc_vt = (Kᵥₜ − 1 k̄ₜᵀ) C``, so the ``r × n_features`` matrix ``Vᵀ`` is never formed for CV.
+The refit forms ``V = (X − x̄)ᵀ U diag(1/s)`` by blocks of columns, in the working dtype.
+
 The fold operators depend on the design ``X``, the runs and the alphas, not on the targets.
 For a large design (at least ``_MEMO_MIN_SIZE`` values) they are kept, keyed by a digest of
 those inputs, for the next fit of the same design: decoding several feature spaces from one
 subject's responses (or a permutation control) decomposes each fold once. They are small
 (``(n_alphas + 1) · n_val × n_train`` each, ~5 MB per fold for decoding); the refit's
-decomposition, which holds a ``rank × n_features`` matrix (63 MB for 20,484 vertices), is not
-kept. At most ``_MEMO_MAX_BYTES`` are kept (least recently used dropped first).
+decomposition, which holds an ``n_features × rank`` matrix (39 MB in float32 for 20,484
+vertices), is not kept. At most ``_MEMO_MAX_BYTES`` are kept (least recently used dropped
+first).
 
 Memory
 ------
@@ -43,7 +51,9 @@ Besides the inputs and the outputs (``coef_`` is ``n_features × n_targets``, ``
 ``n_alphas × n_targets``), the working memory is proportional to the chunk of targets: about
 ``itemsize · ((n_alphas + 2) · n_val + 2 · n_samples + r)`` bytes per target for CV and
 ``itemsize · (2 · n_samples + r + n_features)`` for the refit. ``memory_mb`` sets the chunk from
-that bound (``chunk_size`` overrides it).
+that bound (``chunk_size`` overrides it). A wide design adds its n × n Gram matrix, the
+refit's ``V`` and one block of ``_BLOCK_BYTES`` (8 MiB) of float64 columns at a time; a narrow
+one its float64 copy and its centred copy.
 """
 
 from __future__ import annotations
@@ -142,15 +152,61 @@ def thin_svd(x: np.ndarray, rtol: float = 1e-7) -> tuple[np.ndarray, np.ndarray,
     """
     x64 = np.asarray(x, dtype=np.float64)
     n, p = x64.shape
-    gram = x64 @ x64.T if n <= p else x64.T @ x64
-    w, vecs = np.linalg.eigh(gram)
-    wmax = w.max() if w.size else 0.0
-    keep = w > rtol * wmax if wmax > 0 else np.zeros_like(w, dtype=bool)
-    w, vecs = w[keep], vecs[:, keep]
-    s = np.sqrt(w)
+    s, vecs = _gram_eigh(x64 @ x64.T if n <= p else x64.T @ x64, rtol)
     if n <= p:
         return vecs, s, (vecs.T @ x64) / s[:, None]
     return (x64 @ vecs) / s[None, :], s, vecs.T
+
+
+def _gram_eigh(gram: np.ndarray, rtol: float = 1e-7) -> tuple[np.ndarray, np.ndarray]:
+    """Singular values and vectors from a Gram matrix: ``(sqrt(w), vecs)`` of its
+    eigenpairs with ``w > rtol × max(w)`` (none when the Gram matrix is zero)."""
+    w, vecs = np.linalg.eigh(gram)
+    wmax = w.max() if w.size else 0.0
+    keep = w > rtol * wmax if wmax > 0 else np.zeros_like(w, dtype=bool)
+    return np.sqrt(w[keep]), vecs[:, keep]
+
+
+#: Float64 bytes of ``X``'s columns converted at once by :func:`_row_gram`.
+_BLOCK_BYTES = 8 * 2**20
+
+
+def _column_blocks(X: np.ndarray):
+    """Slices of ``X``'s columns, about ``_BLOCK_BYTES`` of float64 each."""
+    step = max(1, _BLOCK_BYTES // (8 * max(1, X.shape[0])))
+    return (slice(j, j + step) for j in range(0, X.shape[1], step))
+
+
+def _row_gram(X: np.ndarray) -> np.ndarray:
+    """``X Xᵀ`` in float64, from blocks of columns (no float64 copy of a wide ``X``)."""
+    gram = np.zeros((X.shape[0], X.shape[0]))
+    for cols in _column_blocks(X):
+        block = X[:, cols].astype(np.float64)
+        gram += block @ block.T
+    return gram
+
+
+def _centred(gram: np.ndarray) -> np.ndarray:
+    """``C K C`` with ``C = I − 11ᵀ/n``: the Gram matrix of the column-centred rows."""
+    row = gram.mean(0)
+    return gram - row[None, :] - row[:, None] + row.mean()
+
+
+def _wide_fold(gram, train, val, fit_intercept):
+    """``(u, s, b)`` of one fold from the Gram matrix of all rows (a wide design).
+
+    ``u diag(s) vtᵀ`` is the thin SVD of the centred training rows and ``b = (Xᵥ − x̄) vt.T``,
+    as :func:`_fold_operator` computes them from the rows, without the ``r × n_features``
+    matrix ``vt``: ``b = Kc_vt u / s`` with ``Kc_vt = (Xᵥ − 1x̄ᵀ)(Xₜ − 1x̄ᵀ)ᵀ``.
+    """
+    k_tt = gram[np.ix_(train, train)]
+    k_vt = gram[np.ix_(val, train)]
+    if fit_intercept:
+        k_vt = k_vt - k_tt.mean(0)[None, :]  # (Xᵥ − 1x̄ᵀ) Xₜᵀ
+        k_vt = k_vt - k_vt.mean(1, keepdims=True)  # … (I − 11ᵀ/nₜ)
+        k_tt = _centred(k_tt)
+    s, u = _gram_eigh(k_tt)
+    return u, s, (k_vt @ u) / s
 
 
 def run_folds(groups, n_splits: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -176,8 +232,12 @@ def run_folds(groups, n_splits: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return list(GroupKFold(n_splits=n_splits).split(dummy, groups=groups))
 
 
-def _fold_operator(X64, train, val, alphas, fit_intercept, rank_tol=None):
+def _fold_operator(X64, train, val, alphas, fit_intercept, rank_tol=None, *, gram=None):
     """Validation operator of one fold, in the form that costs fewest operations (float64).
+
+    A wide design (no more rows than columns) is decomposed through ``gram``, the Gram matrix
+    of all its rows (:func:`_row_gram`; computed here when not given, and ``X64`` is not read
+    when it is): :func:`_wide_fold`.
 
     Returns ``(kind, matrices)``:
 
@@ -191,11 +251,16 @@ def _fold_operator(X64, train, val, alphas, fit_intercept, rank_tol=None):
       and ``Q`` of shape (n_alphas + 1, k + 1) combines them with ``-(Yᵥ - ȳ)`` into every
       block's validation residual.
     """
-    xt, xv = X64[train], X64[val]
     n_t, m, n_blocks = len(train), len(val), alphas.size + 1
-    xm = xt.mean(0) if fit_intercept else np.zeros(X64.shape[1])
-    u, s, vt = thin_svd(xt - xm)
-    b = (xv - xm) @ vt.T  # (m, r)
+    if gram is None and X64.shape[0] <= X64.shape[1]:
+        gram = _row_gram(X64)
+    if gram is not None:
+        u, s, b = _wide_fold(gram, train, val, fit_intercept)
+    else:
+        xt, xv = X64[train], X64[val]
+        xm = xt.mean(0) if fit_intercept else np.zeros(X64.shape[1])
+        u, s, vt = thin_svd(xt - xm)
+        b = (xv - xm) @ vt.T  # (m, r)
     ut = u.T
     if fit_intercept:  # centre the training targets
         ut = ut - ut.sum(axis=1, keepdims=True) / n_t
@@ -371,7 +436,11 @@ class RidgeCV(RegressorMixin, BaseEstimator):
         xp = get_backend(self.backend, self.device, self.dtype)
         self.backend_ = f"{xp.name}:{xp.device}"
 
-        sq_err = self._cv_errors(xp, X, Y, folds, alphas)
+        gram = None
+        if X.shape[0] <= X.shape[1]:  # wide: decomposed through the rows' Gram matrix
+            with threadpool_limits(limits=_blas_threads(X), user_api="blas"):
+                gram = _row_gram(X)
+        sq_err = self._cv_errors(xp, X, Y, folds, alphas, gram)
         n_targets = Y.shape[1]
         sq_tot = np.where(sq_err[-1] > 0, sq_err[-1], 1.0)
         self.cv_scores_ = (1.0 - sq_err[:-1] / sq_tot).astype(np.float32)
@@ -381,22 +450,26 @@ class RidgeCV(RegressorMixin, BaseEstimator):
             best = np.full(n_targets, np.argmax(self.cv_scores_.mean(axis=1)))
         self.alpha_ = alphas[best]
         self.best_cv_score_ = self.cv_scores_[best, np.arange(n_targets)]
-        self._fit_full(xp, X, Y, alphas, best, dtype)
+        self._fit_full(xp, X, Y, alphas, best, dtype, gram)
         self.n_features_in_ = X.shape[1]
         return self
 
-    def _cv_errors(self, xp, X, Y, folds, alphas):
-        """Pooled validation squared errors, shape (n_alphas + 1, n_targets); last row: mean."""
+    def _cv_errors(self, xp, X, Y, folds, alphas, gram=None):
+        """Pooled validation squared errors, shape (n_alphas + 1, n_targets); last row: mean.
+
+        ``gram``: the Gram matrix of ``X``'s rows, for a wide design (then ``X`` is not
+        converted to float64).
+        """
         n, n_targets = Y.shape
         n_blocks = alphas.size + 1
         rank_tol = _RANK_TOL.get(self.dtype) if self.alpha_rank else None
 
         def operators():
-            X64 = X.astype(np.float64)
+            X64 = None if gram is not None else X.astype(np.float64)
             # Small dense LAPACK work is far slower multi-threaded on a busy machine.
             with threadpool_limits(limits=_blas_threads(X), user_api="blas"):
                 return [
-                    _fold_operator(X64, tr, va, alphas, self.fit_intercept, rank_tol)
+                    _fold_operator(X64, tr, va, alphas, self.fit_intercept, rank_tol, gram=gram)
                     for tr, va in folds
                 ]
 
@@ -445,15 +518,21 @@ class RidgeCV(RegressorMixin, BaseEstimator):
                 sq_err[:, sl] += weight * xp.to_numpy(err)
         return sq_err
 
-    def _fit_full(self, xp, X, Y, alphas, best, dtype):
+    def _fit_full(self, xp, X, Y, alphas, best, dtype, gram=None):
         n, n_targets = Y.shape
-        X64 = X.astype(np.float64)
-        x_mean = X64.mean(0) if self.fit_intercept else np.zeros(X.shape[1])
+        x_mean = X.mean(0, dtype=np.float64) if self.fit_intercept else np.zeros(X.shape[1])
         y_mean = Y.mean(0, dtype=np.float64) if self.fit_intercept else np.zeros(n_targets)
         with threadpool_limits(limits=_blas_threads(X), user_api="blas"):
-            u, s, vt = thin_svd(X64 - x_mean)
+            if gram is not None:  # wide: V = (X − x̄)ᵀ U / s, by blocks of columns
+                s, u = _gram_eigh(_centred(gram) if self.fit_intercept else gram)
+                v, u_scaled = np.empty((X.shape[1], s.size), dtype=dtype), u / s
+                for cols in _column_blocks(X):
+                    v[cols] = (X[:, cols].astype(np.float64) - x_mean[cols]).T @ u_scaled
+            else:
+                u, s, vt = thin_svd(X.astype(np.float64) - x_mean)
+                v = vt.T
         table = xp.asarray(s[:, None] / (s[:, None] ** 2 + alphas[None, :]))  # (r, a)
-        ut, v = xp.asarray(u.T), xp.asarray(vt.T)
+        ut, v = xp.asarray(u.T), xp.asarray(v)
         u_sum = xp.asarray(u.sum(axis=0)[:, None])  # (r, 1): Uᵀ1, ~0 when centred
         coef = np.empty((X.shape[1], n_targets), dtype=dtype)
         chunk = self._chunk(Y.itemsize * (2 * n + s.size + X.shape[1]), n_targets)

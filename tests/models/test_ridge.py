@@ -163,6 +163,52 @@ def test_more_features_than_samples_float32():
     np.testing.assert_allclose(model.coef_[:, 2], ref.coef_, atol=2e-4 * np.abs(ref.coef_).max())
 
 
+# Offsets of 100× the spread with an intercept (raw BOLD); without one, offsets this large
+# leave the centred directions below the rank tolerance (``thin_svd``'s ``rtol``), as before.
+@pytest.mark.parametrize(("fit_intercept", "offset"), [(True, 100.0), (False, 3.0)])
+def test_wide_design_through_the_gram_matrix_matches_sklearn(monkeypatch, fit_intercept, offset):
+    """A wide design (decoding from vertices) is decomposed from ``X Xᵀ`` built by blocks of
+    columns, with the centring done on the Gram matrix: it must cost no precision."""
+    from b2m.models import _ridge
+
+    monkeypatch.setattr(_ridge, "_BLOCK_BYTES", 8 * 480 * 64)  # 64 columns a block: 10 blocks
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((480, 600)) + offset * rng.uniform(1, 2, 600)
+    Y = (X - X.mean(0))[:, :8] @ rng.standard_normal((8, 2)) + 3 * rng.standard_normal((480, 2))
+    folds = run_folds(GROUPS, 5)
+    model = RidgeCV(ALPHAS, cv_average="folds", dtype="float64", fit_intercept=fit_intercept).fit(
+        X, Y, GROUPS
+    )
+    for j in range(Y.shape[1]):
+        ref = SkRidgeCV(
+            ALPHAS, cv=folds, scoring="neg_mean_squared_error", fit_intercept=fit_intercept
+        ).fit(X, Y[:, j])
+        assert model.alpha_[j] == ref.alpha_
+        np.testing.assert_allclose(
+            model.coef_[:, j], ref.coef_, atol=1e-8 * np.abs(ref.coef_).max()
+        )
+        np.testing.assert_allclose(model.predict(X)[:, j], ref.predict(X), atol=1e-7)
+
+
+def test_wide_design_is_never_copied_to_float64():
+    """Decoding from 20,484 vertices: no float64 copy of the responses (twice their size)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(12)
+    X = rng.standard_normal((480, 20_000), dtype=np.float32)
+    Y = X[:, :6] + rng.standard_normal((480, 6), dtype=np.float32)
+    tracemalloc.start()
+    try:
+        model = RidgeCV(ALPHAS).fit(X, Y, GROUPS)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Kept: coef_ (X.nbytes / 80 here) and the refit's V in float32 (X.nbytes); transient:
+    # blocks of 8 MiB. The old path held X in float64 and a centred copy (4 × X.nbytes).
+    assert peak < 2.5 * X.nbytes, peak / X.nbytes
+    assert model.coef_.shape == (20_000, 6)
+
+
 @pytest.mark.parametrize("kwargs", [{"chunk_size": 7}, {"memory_mb": 0.01}])
 def test_chunking_does_not_change_results(kwargs):
     X, Y = _data(t=30)

@@ -365,6 +365,39 @@ def test_pooled_pvalues_equal_a_brute_force_count():
     )
 
 
+def test_float32_null_counts_as_exactly_as_float64():
+    """A float32 null is sorted as float32; thresholds between, on and beside float32 values
+    must count exactly as the float64 comparison does."""
+    rng = np.random.default_rng(13)
+    null = rng.standard_normal((60, 30)).astype(np.float32)
+    picked = null[rng.integers(0, 60, 30), np.arange(30)].astype(np.float64)
+    spacing = np.spacing(picked.astype(np.float32)).astype(np.float64)
+    # threshold = stat − TOL: exactly on a float32 value, a quarter-spacing above or below it,
+    # and beyond float32's range
+    stat = picked + PERMUTATION_TOL
+    stat[10:20] += spacing[10:20] / 4
+    stat[20:29] -= spacing[20:29] / 4
+    stat[29] = 1e39
+    got = pooled_pvalues(stat, null)
+    np.testing.assert_array_equal(got, pooled_pvalues(stat, null.astype(np.float64)))
+    np.testing.assert_array_equal(got, _brute_force_pooled(stat, null, np.ones(30, bool)))
+
+
+def test_pooled_null_keeps_one_float32_copy_of_the_batch():
+    import tracemalloc
+
+    null = np.random.default_rng(14).standard_normal((200, 5000)).astype(np.float32)
+    pool = PooledNull(np.zeros(5000))
+    tracemalloc.start()
+    try:
+        pool.add(null)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # one sorted copy (null.nbytes); a float64 copy, then a sorted copy and a cast, was 6×
+    assert peak < 1.5 * null.nbytes, peak / null.nbytes
+
+
 def test_pooled_null_in_batches_equals_all_at_once():
     rng = np.random.default_rng(12)
     null = rng.standard_normal((90, 25)).astype(np.float32)

@@ -119,6 +119,20 @@ def _standardise(x: np.ndarray) -> np.ndarray:
 PERMUTATION_TOL = 1e-5
 
 
+def _at_least(threshold: np.ndarray, dtype) -> np.ndarray:
+    """The smallest value of ``dtype`` at or above each float64 ``threshold``.
+
+    For values ``v`` of ``dtype``, ``v ≥ t`` exactly when ``v ≥ _at_least(t, dtype)``.
+    """
+    if np.dtype(dtype) == np.float64:
+        return threshold
+    with np.errstate(over="ignore"):
+        rounded = threshold.astype(dtype)
+    below = rounded < threshold  # compared in float64, exactly
+    rounded[below] = np.nextafter(rounded[below], np.array(np.inf, dtype=dtype))
+    return rounded
+
+
 class PooledNull:
     """Exact counts of a null pooled over targets, accumulated batch by batch.
 
@@ -130,8 +144,9 @@ class PooledNull:
     the pool: their point mass at 0 would narrow it and inflate the false-positive rate of
     every other target.
 
-    Memory is that of the targets and one batch: each batch is sorted, the thresholds
-    ``statistic − PERMUTATION_TOL`` are located in it, and it is dropped.
+    Memory is that of the targets and one copy of a batch's tested columns (float32 stays
+    float32): the copy is sorted in place, the thresholds ``statistic − PERMUTATION_TOL``
+    are located in it, and it is dropped.
 
     Parameters
     ----------
@@ -161,10 +176,24 @@ class PooledNull:
         self.size = 0
 
     def add(self, null) -> None:
-        """Count a batch of null statistics of shape (n_permutations, n_targets)."""
-        null = check_array(null, "null", ndim=2, shape=(None, self.tested.size))
-        values = np.sort(null[:, self.tested], axis=None).astype(np.float64)
-        self._exceed += values.size - np.searchsorted(values, self._threshold, side="left")
+        """Count a batch of null statistics of shape (n_permutations, n_targets).
+
+        A float32 batch stays float32: its tested columns are copied once and sorted in
+        place, and each threshold is rounded up to the next float32, so the counts are
+        those of the exact float64 comparison.
+        """
+        null = check_array(null, "null", ndim=2, shape=(None, self.tested.size), dtype=None)
+        if null.dtype not in (np.float32, np.float64):
+            null = null.astype(np.float64)
+        # One copy of the tested columns, gathered by blocks of rows (a boolean index of the
+        # whole batch would allocate a second, temporary copy), then sorted in place.
+        values = np.empty((null.shape[0], int(self.tested.sum())), dtype=null.dtype)
+        for start in range(0, null.shape[0], 64):
+            values[start : start + 64] = null[start : start + 64, self.tested]
+        values = values.ravel()
+        values.sort()
+        threshold = _at_least(self._threshold, values.dtype)
+        self._exceed += values.size - np.searchsorted(values, threshold, side="left")
         self.size += values.size
 
     def pvalues(self) -> np.ndarray:

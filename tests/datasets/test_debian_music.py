@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
+from b2m._utils._parallel import resolve_n_jobs, thread_map
 from b2m.cli import main
 from b2m.datasets import (
     DEBIAN_MUSIC_PACKAGES,
@@ -529,13 +529,11 @@ def _decode_problem(path: str, duration: float, *, whole: bool) -> str | None:
 def _decode_problems(frame: pd.DataFrame, *, whole: bool) -> list[str | None]:
     """:func:`_decode_problem` of every track of ``frame``, in threads (libsndfile decodes
     without the GIL), in the frame's order."""
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return list(
-            pool.map(
-                lambda row: _decode_problem(row[0], row[1], whole=whole),
-                zip(frame["path"], frame["duration_s"], strict=True),
-            )
-        )
+    return thread_map(
+        lambda row: _decode_problem(row[0], row[1], whole=whole),
+        zip(frame["path"], frame["duration_s"], strict=True),
+        resolve_n_jobs(None),
+    )
 
 
 @pytest.mark.realmusic

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from b2m._utils._io import atomic_path, save_json
+from b2m._utils._memory import retain_freed_memory
 
 __all__ = [
     "execute_notebook",
@@ -255,7 +256,15 @@ def run_demo(
         Execute the notebooks too.
     notebooks_dir : path-like, optional
         Where the numbered notebooks are (see :func:`find_notebooks`).
+
+    Notes
+    -----
+    A batch run: from here on this process, and the notebook kernels it starts, keep the
+    memory they free for reuse instead of returning it to the system
+    (:func:`b2m._utils._memory.retain_freed_memory`; glibc only). On a virtual machine whose
+    host reclaims free pages this roughly halves the time of the text-vs-music step.
     """
+    retain_freed_memory()
     # lazy: keeps `import b2m.demo` light (pulls pandas, scipy, sklearn)
     from b2m.analysis import (
         combine_text_music,

@@ -13,6 +13,14 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("B2M_PROGRESS", "0")
 
 
+def pytest_configure(config):
+    """The suite is a batch run: keep freed memory for reuse in pytest and in the kernels and
+    workers it starts (see :func:`b2m._utils._memory.retain_freed_memory`)."""
+    from b2m._utils._memory import retain_freed_memory
+
+    retain_freed_memory()
+
+
 #: Session fixtures that build a study (the simulated one; the fake "real" data home of the
 #: integration tests). Every test that uses one, directly or through another fixture, is
 #: marked ``slow`` (see :func:`pytest_collection_modifyitems`), so ``-m "not slow"`` builds

@@ -13,7 +13,6 @@ import pytest
 from b2m._utils import _memory
 from b2m.features._base import check_waveforms
 
-
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
 

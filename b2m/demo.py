@@ -54,24 +54,6 @@ RECONSTRUCTION_BACKENDS = {"acoustic": ("retrieval", "synth"), "musicnn": ("retr
 ORACLE_BACKENDS = ("synth",)
 
 
-def _available_spaces(spaces) -> list[str]:
-    # lazy: keeps `import b2m.demo` light (pulls pandas, scipy)
-    from b2m.features import get_feature_space
-
-    out = []
-    for sp in spaces:
-        try:
-            fs = get_feature_space(sp)
-            if sp == "sentence-minilm":
-                fs.embed_text(["a check that the model loads"])
-        except ImportError as exc:
-            print(f"[demo] skipping feature space {sp!r}: {exc}", flush=True)
-            continue
-        out.append(sp)
-    return out
-
-
-@contextmanager
 def _step(timings: dict, name: str):
     print(f"[demo] {name} ...", flush=True)
     t0 = time.perf_counter()
@@ -276,7 +258,7 @@ def run_demo(
         study_embeddings,
     )
     from b2m.datasets import SUBJECTS, load_study, make_simulated_study
-    from b2m.features import get_feature_space
+    from b2m.features import available_spaces, get_feature_space
 
     out_dir = Path(out_dir)
     subjects = list(subjects or SUBJECTS)
@@ -288,7 +270,7 @@ def run_demo(
     studies = {s: load_study("simulated", s, data_home=data_home) for s in subjects}
     first = studies[subjects[0]]
     with _step(timings, "features"):
-        spaces = _available_spaces(spaces)
+        spaces = available_spaces(spaces, report=lambda m: print(f"[demo] {m}", flush=True))
         embeddings = {sp: study_embeddings(first, sp) for sp in spaces}
     summary["spaces"] = spaces
     with _step(timings, "genre classification"):

@@ -69,7 +69,8 @@ def _parse_overrides(text: str | None, names, what: str) -> dict[str, float]:
 
 def _apply_overrides(scales: str | None, annotator: str | None) -> dict:
     """Patch the simulation's constants in place; return what was changed."""
-    from b2m.datasets import _captions, _planted, _simulate
+    from b2m.datasets import _captions
+    from b2m.datasets.simulation import _planted, _simulate
 
     changed = {}
     if scales:
@@ -123,22 +124,6 @@ def _copy_audio_features(source_home: Path, study) -> list[str]:
     return copied
 
 
-def _available(spaces) -> list[str]:
-    from b2m.features import get_feature_space
-
-    out = []
-    for sp in spaces:
-        try:
-            fs = get_feature_space(sp)
-            if sp == "sentence-minilm":
-                fs.embed_text(["a check that the model loads"])
-        except ImportError as exc:
-            print(f"skipping {sp!r}: {exc}", flush=True)
-            continue
-        out.append(sp)
-    return out
-
-
 def _jitter_table(studies):
     import pandas as pd
 
@@ -189,6 +174,7 @@ def main(argv=None) -> int:
     from b2m.datasets import load_study, make_simulated_study
     from b2m.datasets._captions import ANNOTATOR_ERRORS
     from b2m.datasets.simulation._planted import COMPONENT_SCALES
+    from b2m.features import available_spaces
 
     home = Path(args.data_home or tempfile.mkdtemp(prefix="b2m_calibrate_")).expanduser()
     subjects = [f"sub-{s:03d}" for s in args.subjects]
@@ -202,7 +188,7 @@ def main(argv=None) -> int:
         copied = _copy_audio_features(Path(args.features_from).expanduser(), studies[0])
         found = copied or "none (no study with the same music)"
         print(f"cached audio features from --features-from: {found}")
-    spaces = _available(args.spaces)
+    spaces = available_spaces(args.spaces, report=lambda m: print(m, flush=True))
 
     t0 = time.perf_counter()
     table = decoding_table(studies, spaces, n_permutations=20)

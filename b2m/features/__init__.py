@@ -19,7 +19,7 @@ from b2m.features._musicnn import (
     MusicnnTagFeatures,
     musicnn_tags,
 )
-from b2m.features._registry import get_feature_space, resolve_feature_space
+from b2m.features._registry import available_spaces, get_feature_space, resolve_feature_space
 from b2m.features._text import SentenceMiniLM, TextLSA
 from b2m.features._w2vbert import W2VBertFeatures
 
@@ -36,6 +36,7 @@ __all__ = [
     "SentenceMiniLM",
     "TextLSA",
     "W2VBertFeatures",
+    "available_spaces",
     "cached_features",
     "embed_music_folder",
     "get_feature_space",

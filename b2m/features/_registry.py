@@ -14,7 +14,7 @@ from b2m.features._musicnn import (
 from b2m.features._text import SentenceMiniLM, TextLSA
 from b2m.features._w2vbert import W2VBertFeatures
 
-__all__ = ["get_feature_space", "resolve_feature_space"]
+__all__ = ["available_spaces", "get_feature_space", "resolve_feature_space"]
 
 _SPACES: dict[str, type[FeatureSpace]] = {
     AcousticFeatures.name: AcousticFeatures,
@@ -80,6 +80,37 @@ def get_feature_space(name: str, **params) -> FeatureSpace:
         raise TypeError(
             f"Invalid parameters for feature space {name!r} ({cls.__name__}): {exc}"
         ) from None
+
+
+def available_spaces(spaces, *, report=print) -> list[str]:
+    """The names in ``spaces`` that can be used here, in order; a message for each left out.
+
+    A space is left out when building it raises ``ImportError`` (its extra is not
+    installed). ``"sentence-minilm"`` is also asked to embed one sentence, because its model
+    is only loaded then. Other errors (an unknown name, missing weights) are raised.
+
+    Parameters
+    ----------
+    spaces : iterable of str
+        Names for :func:`get_feature_space`.
+    report : callable, default print
+        Called with one message per space left out.
+
+    Returns
+    -------
+    list of str
+    """
+    out = []
+    for name in spaces:
+        try:
+            space = get_feature_space(name)
+            if name == SentenceMiniLM.name:
+                space.embed_text(["a check that the model loads"])
+        except ImportError as exc:
+            report(f"skipping feature space {name!r}: {exc}")
+            continue
+        out.append(name)
+    return out
 
 
 def resolve_feature_space(space, *, modality: str | None = None, param: str = "space"):

@@ -275,3 +275,22 @@ def test_resolve_feature_space_names_the_callers_parameter():
         resolve_feature_space("x", param="--space")
     with pytest.raises(ValueError, match=r"library must embed text; received 'acoustic'"):
         resolve_feature_space("acoustic", modality="text", param="library")
+
+
+def test_available_spaces_leaves_out_a_space_whose_extra_is_missing(monkeypatch):
+    from b2m.features import _registry, available_spaces
+
+    real = _registry.get_feature_space
+
+    def without_torch(name, **params):
+        if name.startswith("musicnn"):
+            raise ImportError("needs the [musicnn] extra: pip install 'b2m-explorer[musicnn]'")
+        return real(name, **params)
+
+    monkeypatch.setattr(_registry, "get_feature_space", without_torch)
+    said = []
+    kept = available_spaces(["acoustic", "musicnn", "genre"], report=said.append)
+    assert kept == ["acoustic", "genre"]
+    assert len(said) == 1 and "'musicnn'" in said[0] and "[musicnn] extra" in said[0]
+    with pytest.raises(ValueError, match="name must be one of"):
+        available_spaces(["no-such-space"])  # not an ImportError: raised, not skipped

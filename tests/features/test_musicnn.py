@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import shutil
 import sys
+from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -42,20 +45,20 @@ MODELS = {"MTT_musicnn": (MusicnnFeatures, MusicnnTagFeatures),
 TOL_LOGMEL, TOL_LOGITS, TOL_PROBS, TOL_PEN_REL = 1e-4, 2e-4, 1e-4, 1e-4
 
 
-def reference_signals(sr: int = 16000) -> list[np.ndarray]:
-    """The formulas of tools/convert_musicnn.py: a 6-s chord, a noise burst, a click train."""
-    t6 = np.arange(6 * sr) / sr
-    chord = sum(
-        0.2 / k * np.sin(2 * np.pi * k * f * t6)
-        for f in (220.0, 277.18, 329.63)
-        for k in (1, 2, 3, 4)
-    ) * (0.75 + 0.25 * np.sin(2 * np.pi * 2.0 * t6))
-    t3 = np.arange(3 * sr) / sr
-    noise = 0.1 * np.random.default_rng(20190718).standard_normal(t3.size)
-    noise *= (t3 >= 0.5) & (t3 < 2.5)
-    phase = np.mod(t3, 0.25)
-    clicks = 0.5 * np.sin(2 * np.pi * 1000.0 * phase) * np.exp(-phase / 0.01)
-    return [np.asarray(x, dtype=np.float32) for x in (chord, noise, clicks)]
+def _tool_module():
+    """tools/convert_musicnn.py (which made the references), loaded from its file: its
+    module level needs only NumPy, so the test signals have one definition."""
+    path = Path(__file__).resolve().parents[2] / "tools" / "convert_musicnn.py"
+    spec = importlib.util.spec_from_file_location("_convert_musicnn", path)
+    module = importlib.util.module_from_spec(spec)
+    with mock.patch.dict(os.environ):  # it sets TensorFlow's variables: not kept here
+        spec.loader.exec_module(module)
+    return module
+
+
+def reference_signals() -> list[np.ndarray]:
+    """The tool's three test signals: a 6-s chord, a noise burst, a click train."""
+    return _tool_module().reference_signals()
 
 
 @pytest.fixture(scope="module")

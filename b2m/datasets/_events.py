@@ -39,6 +39,7 @@ __all__ = [
     "TR",
     "ScheduleError",
     "clip_id",
+    "clips_from_schedule",
     "load_schedule",
     "read_events_tsv",
     "validate_schedule",
@@ -106,6 +107,33 @@ def read_events_tsv(path: str | os.PathLike) -> pd.DataFrame:
         frame[col] = values
     frame["track"] = frame["track"].astype(int)
     return frame.reset_index(drop=True)
+
+
+def clips_from_schedule(schedule: pd.DataFrame) -> pd.DataFrame:
+    """One row per unique clip (480 training, then 60 test, in order of first presentation).
+
+    The clip table of the real study and of the simulated one.
+
+    Parameters
+    ----------
+    schedule : pandas.DataFrame
+        :func:`load_schedule`'s table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``clip_id``, ``genre``, ``track``, ``start``, ``end``, ``split``, ``caption``
+        (empty strings).
+    """
+    kept = schedule[~schedule["is_lead_in"]]
+    clips = (
+        kept.drop_duplicates("clip_id")[["task", "clip_id", "genre", "track", "start", "end"]]
+        .assign(split=lambda d: np.where(d["task"] == "Training", "train", "test"))
+        .drop(columns="task")
+        .reset_index(drop=True)
+    )
+    clips["caption"] = ""
+    return clips
 
 
 def _packaged_events_dir() -> Path:

@@ -95,7 +95,7 @@ class RealSetup:
 def clip_table() -> pd.DataFrame:
     """The 540 unique clips of the schedule with the attributes of their fake audio."""
     from b2m.datasets import load_schedule
-    from b2m.datasets.bids._study import clips_from_schedule
+    from b2m.datasets._events import clips_from_schedule
 
     clips = clips_from_schedule(load_schedule()).drop(columns="caption")
     rows = []
@@ -177,9 +177,10 @@ def acoustic_features(home: Path, gtzan_dir: Path, captions_file: Path, clips) -
     """Acoustic features of the clips as the real study loads them, stored in its cache."""
     from b2m.analysis import study_embeddings
     from b2m.datasets import GTZANStimuli, load_schedule
+    from b2m.datasets._events import clips_from_schedule
     from b2m.datasets._responses import ClipResponses
     from b2m.datasets._study import Study
-    from b2m.datasets.bids._study import _attach_captions, clips_from_schedule, gtzan_key
+    from b2m.datasets.bids._study import _attach_captions, gtzan_key
 
     # A Study with the real study's clips, captions, audio and cache key, but no brain yet:
     # its acoustic features are then computed once and cached where the real study finds them.

@@ -14,36 +14,15 @@ import hashlib
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from b2m.config import get_data_home
-from b2m.datasets._events import SAMPLE_RATE
+from b2m.datasets._events import SAMPLE_RATE, clips_from_schedule
 from b2m.datasets._study import Study
 
-__all__ = ["clips_from_schedule", "load_real_study"]
+__all__ = ["load_real_study"]
 
 _GTZAN_ENV = "B2M_GTZAN"
-
-
-def clips_from_schedule(schedule: pd.DataFrame) -> pd.DataFrame:
-    """One row per unique clip (480 training, then 60 test, in order of first presentation).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``clip_id``, ``genre``, ``track``, ``start``, ``end``, ``split``, ``caption``
-        (empty strings).
-    """
-    kept = schedule[~schedule["is_lead_in"]]
-    clips = (
-        kept.drop_duplicates("clip_id")[["task", "clip_id", "genre", "track", "start", "end"]]
-        .assign(split=lambda d: np.where(d["task"] == "Training", "train", "test"))
-        .drop(columns="task")
-        .reset_index(drop=True)
-    )
-    clips["caption"] = ""
-    return clips
 
 
 def gtzan_key(stimuli) -> str:

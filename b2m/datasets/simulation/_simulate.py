@@ -36,7 +36,14 @@ from b2m._utils._io import atomic_path, save_json, save_npz
 from b2m._utils._progress import progress
 from b2m.config import get_data_home
 from b2m.constants import DEFAULT_SNR
-from b2m.datasets._events import CLIP_SECONDS, N_VOLUMES, SUBJECTS, TR, load_schedule
+from b2m.datasets._events import (
+    CLIP_SECONDS,
+    N_VOLUMES,
+    SUBJECTS,
+    TR,
+    clips_from_schedule,
+    load_schedule,
+)
 from b2m.datasets._responses import ResponseWindow, clean_run, extract_clip_responses
 from b2m.datasets.simulation._planted import (
     COMPONENTS,
@@ -110,13 +117,7 @@ def _build_shared(root: Path, params: dict, n_jobs: int, show: bool) -> None:
     )
 
     schedule = load_schedule()
-    kept = schedule[~schedule["is_lead_in"]]
-    clips = (
-        kept.drop_duplicates("clip_id")[["task", "clip_id", "genre", "track", "start", "end"]]
-        .assign(split=lambda d: np.where(d["task"] == "Training", "train", "test"))
-        .drop(columns="task")
-        .reset_index(drop=True)
-    )
+    clips = clips_from_schedule(schedule)  # its captions are filled below
     seed = params["seed"]
     attrs, captions = [], []
     for i, genre in enumerate(clips["genre"]):

@@ -92,16 +92,6 @@ _TIMES = """() => {
 }"""
 
 
-def _wait(predicate, timeout: float, what: str, interval: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
-
-
 def _kernel_rss(lab, notebook: str) -> float:
     import psutil
 
@@ -118,6 +108,8 @@ def _round_trip(page, n: int) -> float:
     Timed in the page (``performance.now()`` at the key press and in a MutationObserver on the
     label), as the selections are.
     """
+    from _lab import wait_until
+
     page.evaluate("""() => {
       const echo = document.querySelector('.b2m-echo');
       window.__b2mEcho = 0;
@@ -132,7 +124,7 @@ def _round_trip(page, n: int) -> float:
         before = page.evaluate("window.__b2mEcho")
         t_key = page.evaluate("performance.now()")
         page.keyboard.press("Enter")
-        _wait(lambda b=before: page.evaluate("window.__b2mEcho") != b, 30, "the probe's echo")
+        wait_until(lambda b=before: page.evaluate("window.__b2mEcho") != b, 30, "the echo", 0.02)
         times.append(page.evaluate("window.__b2mEcho") - t_key)
         page.wait_for_timeout(200)
     return statistics.median(times)
@@ -141,7 +133,7 @@ def _round_trip(page, n: int) -> float:
 def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
     """Drive the explorer in JupyterLab; return bytes, latencies and kernel memory."""
     import nbformat
-    from _lab import CHROMIUM, CHROMIUM_ARGS, JupyterLab
+    from _lab import CHROMIUM, CHROMIUM_ARGS, JupyterLab, wait_until
     from playwright.sync_api import sync_playwright
 
     workdir = Path(tempfile.mkdtemp(prefix="b2m_bench_browser_"))
@@ -185,7 +177,7 @@ def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
             )
             page.goto(lab.lab_url(name, workspace="bench"), wait_until="domcontentloaded")
             page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
-            _wait(lambda: lab.kernel_state(name) == "idle", 120, "the kernel", 0.5)
+            wait_until(lambda: lab.kernel_state(name) == "idle", 120, "the kernel", 0.5)
             start = received[0]
             t0 = time.monotonic()
             page.locator(".jp-NotebookPanel .jp-Cell").first.click()
@@ -195,7 +187,7 @@ def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
             page.locator(".b2m-surface-figure .b2m-cortex[data-ready]").first.wait_for(
                 timeout=600_000
             )
-            _wait(lambda: lab.kernel_state(name) == "idle", 600, "Run All", 0.5)
+            wait_until(lambda: lab.kernel_state(name) == "idle", 600, "Run All", 0.5)
             page.wait_for_timeout(2000)
             out["run_all_s"] = time.monotonic() - t0
             model_ids.update(json.loads((lab.notebook_dir / "model_ids.json").read_text()))
@@ -210,8 +202,11 @@ def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
                 before, restyled = received[0], page.evaluate("window.__b2m.restyle")
                 t_key = page.evaluate("performance.now()")
                 page.keyboard.press("ArrowDown")
-                _wait(
-                    lambda r=restyled: page.evaluate("window.__b2m.restyle") != r, 30, "a repaint"
+                wait_until(
+                    lambda r=restyled: page.evaluate("window.__b2m.restyle") != r,
+                    30,
+                    "a repaint",
+                    0.02,
                 )
                 latencies.append(page.evaluate("window.__b2m.restyle") - t_key)
                 draws.append(page.evaluate(_TIMES))
@@ -245,7 +240,12 @@ def bench_explorer(data_home: Path, n_selections: int, n_picks: int) -> dict:
                 page.wait_for_timeout(100)  # a press, not a zero-length click
                 page.mouse.up()
                 try:
-                    _wait(lambda c=changed: page.evaluate("window.__b2m.panel") != c, 10, "a pick")
+                    wait_until(
+                        lambda c=changed: page.evaluate("window.__b2m.panel") != c,
+                        10,
+                        "a pick",
+                        0.02,
+                    )
                 except TimeoutError:
                     continue  # the click missed the mesh
                 page.wait_for_timeout(300)

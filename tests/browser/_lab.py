@@ -246,6 +246,20 @@ def notebook_lab_fixture(name: str, cells: list[str]):
 _LOCAL = re.compile(r"(data|blob):|https?://(127\.0\.0\.1|localhost)[:/]")
 
 
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.5):
+    """``predicate()``'s first truthy value, polled every ``interval`` seconds.
+
+    Raises ``TimeoutError`` naming ``what`` after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout} s waiting for {what}")
+
+
 def watch_page(page, benign=()) -> tuple[list[str], list[str]]:
     """Collect what must not happen on a page: errors, and requests that leave the machine.
 

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import io
 import re
-import time
 
 import pytest
-from _lab import ROOT, JupyterLab, require_browser, watch_page
+from _lab import ROOT, JupyterLab, require_browser, wait_until, watch_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -48,19 +47,9 @@ _ERRORS = """() => [...document.querySelectorAll(
     .map(o => o.textContent.slice(0, 2000))"""
 
 
-def _wait_until(predicate, timeout: float, what: str, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
 def _run_all(page, lab, notebook: str) -> None:
     page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
-    _wait_until(lambda: lab.kernel_state(notebook) == "idle", 120, f"the kernel of {notebook}")
+    wait_until(lambda: lab.kernel_state(notebook) == "idle", 120, f"the kernel of {notebook}")
 
     def started():
         return any(p != "[ ]:" for p in page.evaluate(_PROMPTS))
@@ -70,9 +59,9 @@ def _run_all(page, lab, notebook: str) -> None:
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
         try:
-            _wait_until(started, 30, "execution to start")
+            wait_until(started, 30, "execution to start")
             break
-        except AssertionError:
+        except TimeoutError:
             page.keyboard.press("Escape")
     else:
         raise AssertionError(f"Run All Cells did not start {notebook}")
@@ -82,7 +71,7 @@ def _run_all(page, lab, notebook: str) -> None:
         busy = any("*" in p for p in prompts)
         return not busy and lab.kernel_state(notebook) == "idle" and prompts
 
-    prompts = _wait_until(finished, RUN_TIMEOUT_S, "all cells to run")
+    prompts = wait_until(finished, RUN_TIMEOUT_S, "all cells to run")
     errors = page.evaluate(_ERRORS)
     assert not errors, "cells raised:\n" + "\n---\n".join(errors)
     assert all(re.fullmatch(r"\[\d+\]:", p) for p in prompts), f"cells not run: {prompts}"
@@ -118,7 +107,7 @@ def _check_reconstructions(page, explorer) -> None:
         rows.nth(0).focus()
         page.keyboard.press("ArrowDown")
         page.keyboard.press(" ")
-        _wait_until(lambda: _src(player) == wanted, 30, "Space on a reconstruction row")
+        wait_until(lambda: _src(player) == wanted, 30, "Space on a reconstruction row")
 
 
 def _check_explorer(page, stem: str) -> None:
@@ -160,15 +149,15 @@ def _check_explorer(page, stem: str) -> None:
     x, y = spot
     page.mouse.move(x, y)
     hover = explorer.locator(".b2m-scatter-tip").first
-    _wait_until(lambda: hover.is_visible(), 10, "the hover label")
+    wait_until(lambda: hover.is_visible(), 10, "the hover label")
     clicked = re.match(r"\s*([a-z]+\.\d{5}) · ", hover.text_content() or "")
     assert clicked, f"no clip id in the hover label {hover.text_content()!r}"
     page.mouse.click(x, y)
-    _wait_until(lambda: _src(stimulus) == clicked.group(1), 30, "the player to load the clip")
+    wait_until(lambda: _src(stimulus) == clicked.group(1), 30, "the player to load the clip")
     assert _src(stimulus) != before
     # A selection plays the clip: the player asks the kernel for its audio, which arrives as
     # one binary message (the widget state holds none) and starts playing.
-    _wait_until(
+    wait_until(
         lambda: (
             stimulus.get_attribute("data-audio") == "fetched"
             and stimulus.get_attribute("data-state") == "playing"
@@ -180,15 +169,15 @@ def _check_explorer(page, stem: str) -> None:
     explorer.screenshot(path=str(SCREENSHOTS / f"{stem}-explorer-clicked.png"))
     # Keyboard: the second row of the retrieval list, by arrow key and Enter.
     rows = explorer.locator(".b2m-retrieval-list .b2m-clip-row")
-    _wait_until(lambda: rows.count() >= 2, 10, "retrieval rows")
+    wait_until(lambda: rows.count() >= 2, 10, "retrieval rows")
     wanted = rows.nth(1).get_attribute("data-key")
     rows.nth(0).focus()
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    _wait_until(lambda: _src(stimulus) == wanted, 30, "Enter on a retrieval row to select it")
+    wait_until(lambda: _src(stimulus) == wanted, 30, "Enter on a retrieval row to select it")
     # The list is rebuilt for the new clip: the keyboard focus stays in it.
     in_list = "() => !!document.activeElement.closest('.b2m-retrieval-list')"
-    _wait_until(lambda: page.evaluate(in_list), 10, "the focus to stay in the retrieval list")
+    wait_until(lambda: page.evaluate(in_list), 10, "the focus to stay in the retrieval list")
     _check_picker_keys(page, explorer, stimulus)
     _check_vertex_pick(page, explorer, stem)
 
@@ -206,7 +195,7 @@ def _check_picker_keys(page, explorer, stimulus) -> None:
     before = _src(stimulus)
     select.focus()
     page.keyboard.press("ArrowDown")
-    _wait_until(lambda: _src(stimulus) != before, 30, "ArrowDown in the picker to select a clip")
+    wait_until(lambda: _src(stimulus) != before, 30, "ArrowDown in the picker to select a clip")
     assert page.evaluate(_ACTIVE_CELL) == cell, "the arrow key also moved the notebook's cell"
 
 
@@ -219,9 +208,9 @@ def _check_vertex_pick(page, explorer, stem: str) -> None:
     for fx, fy in ((0.25, 0.5), (0.2, 0.6), (0.75, 0.5), (0.3, 0.4)):
         page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
         try:
-            _wait_until(lambda: rows.count() >= 1, 10, "a vertex pick to fill the panel")
+            wait_until(lambda: rows.count() >= 1, 10, "a vertex pick to fill the panel")
             break
-        except AssertionError:
+        except TimeoutError:
             continue
     assert rows.count() >= 1, "no click on the cortex filled the vertex panel"
     explorer.screenshot(path=str(SCREENSHOTS / f"{stem}-explorer-vertex.png"))

@@ -143,7 +143,10 @@ def _classes():
         ReLU then batch norm is a monotone map per channel (non-decreasing where the batch
         norm's scale ``gamma`` is >= 0, non-increasing elsewhere), so the max over frequency
         is taken first (the min where ``gamma < 0``): the same result, with the ReLU and batch
-        norm applied to (B, C, T) instead of the conv output (B, C, T, F).
+        norm applied to (B, C, T) instead of the conv output (B, C, T, F). The min of a
+        channel is minus the max of the same convolution with negated weights and bias
+        (negation is exact in floating point), so the conv runs with those channels negated
+        and one max over frequency serves every channel.
         """
 
         def __init__(self, n_filters: int, kernel: tuple[int, int]) -> None:
@@ -152,9 +155,10 @@ def _classes():
             self.bn = BatchNorm(n_filters)
 
         def forward(self, x):
-            y = self.conv(x)
-            rising = (self.bn.weight >= 0)[None, :, None]
-            return self.bn(F.relu(torch.where(rising, y.amax(dim=3), y.amin(dim=3))))
+            sign = torch.where(self.bn.weight >= 0, 1.0, -1.0)  # (C,)
+            w, b = self.conv.weight * sign[:, None, None, None], self.conv.bias * sign
+            y = F.conv2d(x, w, b).amax(dim=3) * sign[None, :, None]
+            return self.bn(F.relu(y))
 
     class MidBlock(nn.Module):
         """Conv1d over time (7 frames, zero padding 3) -> ReLU -> batch norm."""

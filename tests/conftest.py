@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,17 @@ def pytest_configure(config):
     from b2m._utils._memory import retain_freed_memory
 
     retain_freed_memory()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Report the test process's peak resident memory (retention keeps what it frees)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux, bytes on macOS
+    gb = peak / 1e9 if sys.platform == "darwin" else peak / 1e6
+    terminalreporter.write_line(f"peak resident memory of the test process: {gb:.2f} GB")
 
 
 #: Session fixtures that build a study (the simulated one; the fake "real" data home of the

@@ -10,8 +10,8 @@ the audio, and Play must then play it.
 from __future__ import annotations
 
 import pytest
-from _lab import notebook_lab_fixture, watch_page
-from test_jupyterlab import _run_all, _wait_until
+from _lab import notebook_lab_fixture, wait_until, watch_page
+from test_jupyterlab import _run_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,20 +50,20 @@ def test_play_fetches_from_a_busy_kernel_late(lab, browser):
         (lab.notebook_dir / "nap.txt").write_text("14")
         page.locator(".jp-Cell .jp-InputPrompt").nth(1).click()
         page.keyboard.press("Shift+Enter")
-        _wait_until(lambda: lab.kernel_state(NOTEBOOK) == "busy", 10, "the kernel to be busy")
+        wait_until(lambda: lab.kernel_state(NOTEBOOK) == "busy", 10, "the kernel to be busy")
         play.click()
-        _wait_until(lambda: player.get_attribute("data-audio") == "requested", 5, "a request")
-        _wait_until(
+        wait_until(lambda: player.get_attribute("data-audio") == "requested", 5, "a request")
+        wait_until(
             lambda: player.get_attribute("data-audio") == "unavailable", 15, "the 8-s wait to end"
         )
         status = player.locator(".b2m-audio-status").text_content() or ""
         assert "kernel" in status, status
         assert player.get_attribute("data-state") == "paused"
         # The kernel answers once the cell ends; the late answer still loads the audio.
-        _wait_until(lambda: player.get_attribute("data-audio") == "fetched", 30, "the answer")
+        wait_until(lambda: player.get_attribute("data-audio") == "fetched", 30, "the answer")
         assert not (player.locator(".b2m-audio-status").text_content() or "")
         play.click()
-        _wait_until(lambda: player.get_attribute("data-state") == "playing", 10, "playback")
+        wait_until(lambda: player.get_attribute("data-state") == "playing", 10, "playback")
     finally:
         context.close()
         lab.close_session(NOTEBOOK)

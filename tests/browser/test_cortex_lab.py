@@ -21,8 +21,8 @@ import re
 
 import numpy as np
 import pytest
-from _lab import ROOT, notebook_lab_fixture, watch_page
-from test_jupyterlab import _ACTIVE_CELL, _run_all, _wait_until
+from _lab import ROOT, notebook_lab_fixture, wait_until, watch_page
+from test_jupyterlab import _ACTIVE_CELL, _run_all
 
 from b2m.surface import N_VERTICES_HEMI
 from b2m_widgets._surface_parts import geometry
@@ -64,7 +64,7 @@ def test_cortex_canvas_in_jupyterlab(lab, browser):
         page.goto(lab.lab_url(NOTEBOOK, workspace="cortex"), wait_until="domcontentloaded")
         _run_all(page, lab, NOTEBOOK)
         roots = page.locator(".b2m-cortex[data-ready]")
-        _wait_until(lambda: roots.count() == 2, 60, "both cortex canvases to draw")
+        wait_until(lambda: roots.count() == 2, 60, "both cortex canvases to draw")
         canvas = page.locator("canvas.b2m-cortex-canvas").first
         _check_bytes(frames, lab)
         _check_colours(canvas, lab)
@@ -107,7 +107,7 @@ def _check_colours(canvas, lab) -> None:
     def same():
         return np.array_equal(np.asarray(canvas.evaluate(_COLORS), dtype=np.uint8), expected)
 
-    _wait_until(same, 20, "the browser's colours to equal Python's")
+    wait_until(same, 20, "the browser's colours to equal Python's")
     grey = expected.reshape(-1, 3)
     assert (grey[:50, 0] == grey[:50, 1]).all() and (grey[:50, 1] == grey[:50, 2]).all()
 
@@ -118,11 +118,11 @@ def _check_picks(page, canvas) -> None:
     x, y = box["x"] + 0.25 * box["width"], box["y"] + 0.5 * box["height"]
     page.mouse.move(x, y)
     tip = page.locator(".b2m-cortex-tip").first
-    _wait_until(lambda: tip.is_visible(), 10, "the hover label")
+    wait_until(lambda: tip.is_visible(), 10, "the hover label")
     hover = re.search(r"left #(\d+)", tip.text_content() or "")
     assert hover, f"hover label {tip.text_content()!r}"
     page.mouse.click(x, y)
-    _wait_until(lambda: "picked: left vertex" in status.text_content(), 10, "a pick")
+    wait_until(lambda: "picked: left vertex" in status.text_content(), 10, "a pick")
     vertex = int(re.search(r"picked: left vertex (\d+)", status.text_content()).group(1))
     assert vertex == int(hover.group(1))
     # The visible side: in the lateral view of the left hemisphere, the eye is at -x.
@@ -133,7 +133,7 @@ def _check_picks(page, canvas) -> None:
     # Off the mesh: a corner of the canvas is background.
     page.mouse.click(box["x"] + 3, box["y"] + 3)
     note = page.locator(".b2m-cortex-note").first
-    _wait_until(lambda: note.is_visible(), 10, "the off-mesh note")
+    wait_until(lambda: note.is_visible(), 10, "the off-mesh note")
     assert "no cortex under the pointer" in note.text_content()
     assert f"left vertex {vertex}" in status.text_content()  # the last pick stands
 
@@ -144,5 +144,5 @@ def _check_keys(page, canvas) -> None:
     canvas.focus()
     for key in ("ArrowLeft", "ArrowUp", "ArrowDown"):
         page.keyboard.press(key)
-    _wait_until(lambda: int(canvas.evaluate("c => c.b2m.draws")) > draws, 10, "a redraw")
+    wait_until(lambda: int(canvas.evaluate("c => c.b2m.draws")) > draws, 10, "a redraw")
     assert page.evaluate(_ACTIVE_CELL) == cell, "the arrow keys also moved the notebook's cell"

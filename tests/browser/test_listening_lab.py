@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from _lab import ROOT, notebook_lab_fixture, watch_page
-from test_jupyterlab import _run_all, _wait_until
+from _lab import ROOT, notebook_lab_fixture, wait_until, watch_page
+from test_jupyterlab import _run_all
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -88,12 +88,12 @@ def test_listening_widget_answered_by_keyboard(lab, browser):
             assert panel.get_attribute("data-trial") == str(i)
             page.keyboard.press(str(choice))
             chosen = panel.locator(f".b2m-listening-choice[data-choice='{choice}']")
-            _wait_until(lambda c=chosen: c.get_attribute("aria-pressed") == "true", 10, "choice")
+            wait_until(lambda c=chosen: c.get_attribute("aria-pressed") == "true", 10, "choice")
             page.keyboard.press("Enter")
-            _wait_until(
+            wait_until(
                 lambda n=i + 1: score.get_attribute("data-answered") == str(n), 30, "the answer"
             )
-        _wait_until(lambda: panel.get_attribute("data-done") == "true", 30, "the end")
+        wait_until(lambda: panel.get_attribute("data-done") == "true", 30, "the end")
         assert score.get_attribute("data-correct") == "2"
         assert score.text_content() == "Score: 2 of 3 correct"
         result = panel.locator(".b2m-listening-result").text_content()

@@ -54,6 +54,7 @@ RECONSTRUCTION_BACKENDS = {"acoustic": ("retrieval", "synth"), "musicnn": ("retr
 ORACLE_BACKENDS = ("synth",)
 
 
+@contextmanager
 def _step(timings: dict, name: str):
     print(f"[demo] {name} ...", flush=True)
     t0 = time.perf_counter()

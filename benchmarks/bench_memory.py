@@ -20,6 +20,14 @@ resident ("kept") and its time, with ratios against the baseline measured in the
   Gram matrix of their rows), extracted from git into a temporary folder. The decoded test
   embeddings are compared. Needs the simulated study, and this script run from a git
   checkout.
+* **retention** — one subject's :func:`b2m.analysis.compare_text_music` (acoustic vs
+  text-lsa, 1000 permutations). Baseline: glibc's defaults (large buffers ``mmap``-ed and
+  returned to the system when freed). Now: :func:`b2m._utils._memory.retain_freed_memory`
+  first, as the demo and the test suite do. The union model's R² maps are compared. Needs
+  the simulated study.
+
+Every worker starts without ``GLIBC_TUNABLES``, so that no configuration inherits the
+retention of a demo or test run that started this script.
 
 Numbers depend on the machine and its load; this is a benchmark, not a test.
 
@@ -28,6 +36,7 @@ Usage::
     python benchmarks/bench_memory.py                # 60 clips
     python benchmarks/bench_memory.py --clips 180
     python benchmarks/bench_memory.py --sections decoding
+    python benchmarks/bench_memory.py --sections retention
 """
 
 from __future__ import annotations
@@ -107,8 +116,25 @@ np.save(path, result.decoded)
 """
 
 
+_RETENTION = r"""
+config, path = sys.argv[1], sys.argv[3]
+from b2m._utils._memory import retain_freed_memory
+
+if config == "now":
+    assert retain_freed_memory()
+from b2m.analysis import compare_text_music
+from b2m.datasets import load_study
+
+study = load_study("simulated", "sub-001")
+result = report(lambda: compare_text_music(study, "acoustic", "text-lsa"))
+np.save(path, result.r2["union"])
+"""
+
+
 def _run(code: str, config: str, n: int, path: str, src: str | None = None) -> dict:
-    env = None if src is None else {**os.environ, "PYTHONPATH": src}
+    env = {k: v for k, v in os.environ.items() if k != "GLIBC_TUNABLES"}
+    if src is not None:
+        env["PYTHONPATH"] = src
     # From the result's folder: a `-c` worker imports from its working folder first.
     cwd = os.path.dirname(path)
     return run_json_worker(["-c", _PRELUDE + code, config, str(n), path], config, env, cwd)
@@ -148,7 +174,7 @@ def _table(title: str, rows: dict, results: dict) -> None:
     )
 
 
-SECTIONS = ("musicnn", "evaluation", "decoding")
+SECTIONS = ("musicnn", "evaluation", "decoding", "retention")
 
 
 def main(argv=None) -> None:
@@ -177,6 +203,11 @@ def main(argv=None) -> None:
                 f"decoding (acoustic), baseline b2m at {args.baseline_rev}",
                 _DECODING,
                 old,
+            ),
+            "retention": (
+                "one subject's text vs music, glibc's defaults vs retained memory",
+                _RETENTION,
+                None,
             ),
         }
         for title, code, baseline_src in (sections[k] for k in args.sections):

@@ -102,7 +102,7 @@ def test_retain_freed_memory_changes_nothing_without_glibc(monkeypatch):
     monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
     assert _memory.retain_freed_memory() is False
     assert "GLIBC_TUNABLES" not in os.environ
-    assert _memory.retaining_freed_memory() is False
+    assert _memory._retaining is False
 
 
 def test_check_waveforms_keeps_float32_clips_without_a_copy_when_asked():

@@ -20,7 +20,7 @@ import ctypes.util
 import functools
 import os
 
-__all__ = ["release_freed_memory", "retain_freed_memory", "retaining_freed_memory"]
+__all__ = ["release_freed_memory", "retain_freed_memory"]
 
 #: glibc settings of :func:`retain_freed_memory`: (``mallopt`` parameter, tunable name, value).
 #: No buffer is ``mmap``-ed (every one comes from the heap and returns to it), the heap's top
@@ -80,11 +80,6 @@ def release_freed_memory() -> bool:
     if trim is None or _retaining:
         return False
     return bool(trim(0))
-
-
-def retaining_freed_memory() -> bool:
-    """Whether :func:`retain_freed_memory` has been called in this process."""
-    return _retaining
 
 
 def retain_freed_memory(*, children: bool = True) -> bool:

@@ -104,6 +104,7 @@ def _same_music(a: Path, b: Path) -> bool:
 
 def _copy_audio_features(source_home: Path, study) -> list[str]:
     """Copy cached audio embeddings from another study with identical music; return spaces."""
+    from b2m.datasets.simulation import stimulus_key
     from b2m.features import get_feature_space
     from b2m.features._cache import feature_cache_path
 
@@ -111,10 +112,12 @@ def _copy_audio_features(source_home: Path, study) -> list[str]:
     for src_root in sorted((source_home / "simulated").glob("*")):
         if not (src_root / "study.json").is_file() or not _same_music(src_root, study.root):
             continue
+        built = json.loads((src_root / "study.json").read_text())
+        src_key = stimulus_key(built["seed"], built["version"])
         for space in AUDIO_CACHE_SPACES:
             fs = get_feature_space(space)
-            src = feature_cache_path(fs, dataset_key=src_root.name, data_home=source_home)
-            dst = feature_cache_path(fs, dataset_key=study.key, data_home=study.data_home)
+            src = feature_cache_path(fs, dataset_key=src_key, data_home=source_home)
+            dst = feature_cache_path(fs, dataset_key=study.feature_key, data_home=study.data_home)
             if space in copied or not src.is_file():
                 continue
             if not dst.exists():

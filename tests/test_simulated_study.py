@@ -115,9 +115,66 @@ def test_shuffled_labels_give_chance(study):
     assert abs(np.mean(accs) - 0.5) <= 0.05, accs
 
 
-def test_noise_free_identification(tmp_path):
-    study = load_study("simulated", "sub-001", data_home=tmp_path, noise=False)
+def test_noise_free_identification(study_home):
+    # A variant of the session's study: its stimuli and their features are shared, not rebuilt.
+    study = load_study("simulated", "sub-001", data_home=study_home, noise=False)
     assert decode_study(study, "acoustic").summary()["identification"] >= 0.98
+
+
+def test_variants_of_one_seed_share_stimuli_and_feature_caches(study_home, study):
+    """Another SNR or a noise-free study links the stimuli of a built study of the same seed."""
+    import filecmp
+
+    from b2m.analysis import study_embeddings
+    from b2m.datasets.simulation import stimulus_key
+    from b2m.features import get_feature_space
+    from b2m.features._cache import feature_cache_path
+
+    variant = load_study("simulated", "sub-001", data_home=study_home, snr=0.5)
+    base, root = study.root, variant.root
+    assert root != base and variant.key != study.key
+    assert variant.feature_key == study.feature_key == stimulus_key(0)
+    assert stimulus_key(1) != stimulus_key(0) != stimulus_key(0, version="0")
+    for cid in study.clips.clip_id[:5]:  # hard links: the same file, not a copy
+        assert (root / "audio" / f"{cid}.flac").samefile(base / "audio" / f"{cid}.flac")
+    assert len(list((root / "audio").glob("*.flac"))) == 540
+    for name in ("clips.csv", "attributes.json", "ground_truth.npz"):
+        assert filecmp.cmp(root / name, base / name, shallow=False), name
+    # ... but its own responses: the planted signal at another SNR, its own noise
+    assert not np.allclose(variant.responses.train, study.responses.train)
+    np.testing.assert_array_equal(variant.ground_truth["signal"], study.ground_truth["signal"])
+    # One feature cache for both: the variant's embeddings come from the study's file.
+    cache = feature_cache_path(get_feature_space("acoustic"), dataset_key=study.feature_key,
+                               data_home=study_home)  # fmt: skip
+    embeddings = study_embeddings(study, "acoustic")
+    stamp = cache.stat().st_mtime_ns
+    np.testing.assert_array_equal(study_embeddings(variant, "acoustic"), embeddings)
+    assert cache.stat().st_mtime_ns == stamp
+
+
+def test_an_incomplete_or_foreign_study_lends_no_stimuli(study_home, tmp_path):
+    import json
+    import shutil
+
+    from b2m.datasets.simulation._simulate import _stimulus_donor, _study_params
+
+    base = simulated_study_dir(study_home)
+    fake = tmp_path / "simulated" / base.name
+    (fake / "audio").mkdir(parents=True)
+    for name in ("study.json", "clips.csv", "attributes.json", "ground_truth.npz"):
+        shutil.copyfile(base / name, fake / name)
+    flacs = sorted((base / "audio").glob("*.flac"))
+    for flac in flacs[1:]:  # one clip missing
+        (fake / "audio" / flac.name).symlink_to(flac)
+    target = simulated_study_dir(tmp_path, noise=False)
+    params = _study_params(0, 0.2, False)
+    assert _stimulus_donor(target, params) is None
+    (fake / "audio" / flacs[0].name).symlink_to(flacs[0])
+    assert _stimulus_donor(target, params) == fake
+    assert _stimulus_donor(target, _study_params(1, 0.2, False)) is None  # another seed
+    built = json.loads((fake / "study.json").read_text())
+    (fake / "study.json").write_text(json.dumps({**built, "version": "0"}))  # another simulator
+    assert _stimulus_donor(target, params) is None
 
 
 def test_encoding_map_finds_planted_region(study):

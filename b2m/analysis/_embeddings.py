@@ -62,7 +62,7 @@ def study_embeddings(
             return fs.embed_audio(waves, study.sample_rate)
 
     return cached_features(
-        fs, dataset_key=study.key, clip_ids=ids, compute=compute, data_home=study.data_home
+        fs, dataset_key=study.feature_key, clip_ids=ids, compute=compute, data_home=study.data_home
     )
 
 

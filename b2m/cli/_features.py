@@ -65,7 +65,9 @@ def _study_features(args) -> int:
     if space.modality == "label":
         where = "computed from the clips' genre labels (not cached)"
     else:
-        where = str(feature_cache_path(space, dataset_key=study.key, data_home=study.data_home))
+        where = str(
+            feature_cache_path(space, dataset_key=study.feature_key, data_home=study.data_home)
+        )
     print(where)
     print(
         f"{args.space} features of {study.dataset} ({study.key}): "

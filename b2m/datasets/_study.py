@@ -65,6 +65,10 @@ class Study:
     source : dict or None
         ds003720 only: how the responses were loaded (BIDS root, derivatives, confounds,
         high-pass cut-off…).
+    stimulus_key : str or None
+        Identifies the stimuli (clips, audio, captions) where studies with different
+        responses share them: the simulated studies of one seed, whatever their SNR or
+        noise. None: :attr:`key` identifies them. See :attr:`feature_key`.
     """
 
     dataset: str
@@ -81,6 +85,15 @@ class Study:
     data_home: Path | None = field(default=None, repr=False)
     stimuli: object | None = field(default=None, repr=False)
     source: dict | None = field(default=None, repr=False)
+    stimulus_key: str | None = field(default=None, repr=False)
+
+    @property
+    def feature_key(self) -> str:
+        """The key of this study's feature caches: :attr:`stimulus_key`, else :attr:`key`.
+
+        Embeddings depend on the stimuli only, so studies that share them share their caches.
+        """
+        return self.stimulus_key or self.key
 
     # -- clip tables -------------------------------------------------------------------
     @cached_property

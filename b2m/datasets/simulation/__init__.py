@@ -22,6 +22,7 @@ from b2m.datasets.simulation._simulate import (
     SIM_VERSION,
     make_simulated_study,
     simulated_study_dir,
+    stimulus_key,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "make_simulated_study",
     "planted_gains",
     "simulated_study_dir",
+    "stimulus_key",
 ]

@@ -13,6 +13,7 @@ from b2m.datasets.simulation._simulate import (
     load_clips,
     make_simulated_study,
     simulated_study_dir,
+    stimulus_key,
 )
 from b2m.datasets.simulation.music import SAMPLE_RATE
 
@@ -53,7 +54,7 @@ def load_simulated_study(
         ground_truth = GroundTruth({k: truth[k] for k in truth.files})
     ground_truth.update(subject_truth)
     ground_truth["signal"] = _planted_signal(ground_truth)
-    ground_truth["params"] = json.loads((root / "study.json").read_text())
+    params = ground_truth["params"] = json.loads((root / "study.json").read_text())
     return Study(
         dataset="simulated",
         subject=subject,
@@ -65,4 +66,5 @@ def load_simulated_study(
         sample_rate=SAMPLE_RATE,
         ground_truth=ground_truth,
         data_home=root.parents[1],
+        stimulus_key=stimulus_key(params["seed"], params["version"]),
     )

@@ -19,6 +19,12 @@ its presence means the shared part is complete), ``clips.csv`` (clip table and c
 clip ids, latent features, the canonical planted gains) and one ``sub-00N_responses.npz`` per
 subject (written atomically when that subject is built: its clip responses and its planted
 truth — gains, region centres, read-out weights, signal gain, noise SD).
+
+The shared part depends on the seed (and :data:`SIM_VERSION`) only, not on ``snr`` or
+``noise``: a variant of a study already built in the same data home (another SNR, a
+noise-free study) hard-links that study's files (copies them where links are not possible)
+instead of rendering the 540 clips again, and its feature caches are shared too
+(:func:`stimulus_key`).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -53,7 +60,13 @@ from b2m.datasets.simulation._planted import (
     planted_weights,
 )
 
-__all__ = ["DEFAULT_SNR", "SIM_VERSION", "make_simulated_study", "simulated_study_dir"]
+__all__ = [
+    "DEFAULT_SNR",
+    "SIM_VERSION",
+    "make_simulated_study",
+    "simulated_study_dir",
+    "stimulus_key",
+]
 
 #: Bump when the simulator changes what it produces: it changes the cache key.
 SIM_VERSION = "4"
@@ -90,6 +103,69 @@ def simulated_study_dir(
     digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
     tag = f"seed{seed}" + ("" if noise else "-noisefree")
     return get_data_home(data_home) / "simulated" / f"{tag}-{digest}"
+
+
+def stimulus_key(seed: int = 0, version: str = SIM_VERSION) -> str:
+    """Names the stimulus set of the simulated studies of one seed (their clips, audio and
+    captions, which ``snr`` and ``noise`` do not change): the key of their feature caches.
+
+    Parameters
+    ----------
+    seed : int, default 0
+    version : str, default SIM_VERSION
+        The simulator version the study was built with (its ``study.json``).
+
+    Returns
+    -------
+    str
+        E.g. ``"simulated-seed0-stimuli-<digest>"``.
+    """
+    params = {"version": str(version), "seed": int(seed)}
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:10]
+    return f"simulated-seed{int(seed)}-stimuli-{digest}"
+
+
+#: Files of a study directory that depend on the seed only (with ``audio/``).
+_SHARED_FILES = ("clips.csv", "attributes.json", "ground_truth.npz")
+
+
+def _stimulus_donor(root: Path, params: dict) -> Path | None:
+    """A complete sibling of ``root`` with the same seed and version (its shared part is this
+    study's), or None."""
+    for other in sorted(root.parent.glob(f"seed{params['seed']}*")):
+        if other == root or not other.is_dir():
+            continue
+        try:
+            built = json.loads((other / "study.json").read_text())
+            ids = load_clips(other)["clip_id"].tolist()
+        except (OSError, ValueError, KeyError):
+            continue
+        if (built.get("version"), built.get("seed")) != (params["version"], params["seed"]):
+            continue
+        files = [other / f for f in _SHARED_FILES] + [other / "audio" / f"{c}.flac" for c in ids]
+        if all(f.is_file() for f in files):
+            return other
+    return None
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """``dst`` becomes a hard link to ``src`` (a copy where links fail), atomically."""
+    with atomic_path(dst) as tmp:
+        tmp.unlink()  # the link takes the temporary name, then is renamed onto dst
+        try:
+            os.link(src, tmp)
+        except OSError:  # another file system, or one without hard links
+            shutil.copyfile(src, tmp)
+
+
+def _share_stimuli(root: Path, donor: Path, params: dict) -> None:
+    """Build ``root``'s shared part from ``donor``'s files (same seed and version)."""
+    (root / "audio").mkdir(parents=True, exist_ok=True)
+    for cid in load_clips(donor)["clip_id"]:
+        _link_or_copy(donor / "audio" / f"{cid}.flac", root / "audio" / f"{cid}.flac")
+    for name in _SHARED_FILES:
+        _link_or_copy(donor / name, root / name)
+    save_json(root / "study.json", {**params, "created": time.strftime("%Y-%m-%dT%H:%M:%S")})
 
 
 def _render_one(args) -> np.ndarray:
@@ -328,7 +404,11 @@ def make_simulated_study(
             meta.unlink()
         for f in root.glob("sub-*_responses.npz"):
             f.unlink()
-        _build_shared(root, params, n_jobs, progressbar)
+        donor = None if overwrite else _stimulus_donor(root, params)
+        if donor is not None:
+            _share_stimuli(root, donor, params)
+        else:
+            _build_shared(root, params, n_jobs, progressbar)
     for subject in subjects:
         if overwrite or not (root / f"{subject}_responses.npz").is_file():
             _build_subject(root, subject, params, progressbar)

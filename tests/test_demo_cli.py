@@ -71,3 +71,26 @@ def test_cli_simulate_and_errors(study_home, capsys):
     assert "subjects must be among" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli_main(["frobnicate"])
+
+
+def test_reconstruction_rows_are_the_same_in_worker_processes(study):
+    """Subjects reconstructed two at a time in worker processes give the rows of one process."""
+    from b2m.analysis import decode_study
+    from b2m.demo import _reconstruction_rows
+
+    fit = decode_study(study, "acoustic")
+    studies = {"sub-001": study, "again": study}  # two independent jobs with known answers
+    fits = {(name, "acoustic", None): fit for name in studies}
+    backends = {"acoustic": ("retrieval",)}  # synth would add 6 s of rendering per subject
+    alone = _reconstruction_rows(
+        {"sub-001": study}, fits, ["acoustic"], backends=backends, n_jobs=1
+    )
+    both = _reconstruction_rows(studies, fits, ["acoustic"], backends=backends, n_jobs=2)
+    assert len(both) == 2 * len(alone) and "retrieval" in {r["backend"] for r in alone}
+    for row, expected in zip(both, alone + alone, strict=True):
+        assert row.keys() == expected.keys()
+        for key, value in expected.items():
+            if isinstance(value, float):
+                assert row[key] == pytest.approx(value, rel=1e-9, nan_ok=True), key
+            else:
+                assert row[key] == value, key

@@ -14,6 +14,7 @@ peak latency of the BOLD response. Set ``delay=0`` for the literal reading.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -211,7 +212,7 @@ def _events_responses(events: pd.DataFrame, bold: np.ndarray, window: ResponseWi
 
 
 def extract_clip_responses(
-    runs: list[tuple[pd.DataFrame, np.ndarray]],
+    runs: Iterable[tuple[pd.DataFrame, np.ndarray]],
     *,
     window: ResponseWindow | None = None,
     tr: float = TR,
@@ -220,8 +221,9 @@ def extract_clip_responses(
 
     Parameters
     ----------
-    runs : list of (events, bold)
-        One entry per run. ``events`` is that run's rows of
+    runs : iterable of (events, bold)
+        One entry per run, read once and in order (a generator keeps one run's BOLD in
+        memory at a time). ``events`` is that run's rows of
         :func:`b2m.datasets.load_schedule` (columns ``task``, ``run``, ``onset``,
         ``duration``, ``clip_id``, ``is_lead_in``); ``bold`` an array of shape
         (n_volumes, n_vertices), already cleaned (:func:`clean_run`).

@@ -323,30 +323,36 @@ def _build_subject(root: Path, subject: str, params: dict, show: bool) -> None:
     noise_sd = rng.uniform(0.8, 1.2, size=n_vertices).astype(np.float32)
     amplitude = params["snr"] * subject_gain
     design = _hrf_design()
-    runs = []
     groups = list(schedule.groupby(["task", "run"], sort=False))
-    for (_task, _run), events in progress(
-        groups, desc=f"Simulating {subject}", disable=None if show else True
-    ):
-        clip_signal = signal[[index[c] for c in events["clip_id"]]]
-        bold = 100.0 + amplitude * (design @ clip_signal)
-        if params["noise"]:
-            innov = rng.standard_normal((N_VOLUMES, n_vertices), dtype=np.float32)
-            noise = _ar1(innov, AR_COEF)
-            drift = np.linspace(-1, 1, N_VOLUMES, dtype=np.float32)[:, None] * rng.normal(
-                0, 0.5, n_vertices
-            ).astype(np.float32)
-            bold += (noise * noise_sd + drift).astype(np.float32)
-        else:
-            # Noise-free: a tiny floor keeps silent vertices finite after z-scoring.
-            bold += 1e-3 * rng.standard_normal((N_VOLUMES, n_vertices), dtype=np.float32)
-        runs.append((events, clean_run(bold)))
-    responses = extract_clip_responses(runs, window=ResponseWindow())
+    first_run = []
+
+    def cleaned_runs():  # one run at a time: 18 runs of BOLD would hold ~0.6 GB at once
+        for (_task, _run), events in progress(
+            groups, desc=f"Simulating {subject}", disable=None if show else True
+        ):
+            clip_signal = signal[[index[c] for c in events["clip_id"]]]
+            bold = 100.0 + amplitude * (design @ clip_signal)
+            if params["noise"]:
+                innov = rng.standard_normal((N_VOLUMES, n_vertices), dtype=np.float32)
+                noise = _ar1(innov, AR_COEF)
+                drift = np.linspace(-1, 1, N_VOLUMES, dtype=np.float32)[:, None] * rng.normal(
+                    0, 0.5, n_vertices
+                ).astype(np.float32)
+                bold += (noise * noise_sd + drift).astype(np.float32)
+            else:
+                # Noise-free: a tiny floor keeps silent vertices finite after z-scoring.
+                bold += 1e-3 * rng.standard_normal((N_VOLUMES, n_vertices), dtype=np.float32)
+            cleaned = clean_run(bold)
+            if not first_run:
+                first_run.append(cleaned.astype(np.float16))
+            yield events, cleaned
+
+    responses = extract_clip_responses(cleaned_runs(), window=ResponseWindow())
     responses.save(
         root / f"{subject}_responses.npz",
         subject_gain=np.float32(subject_gain),
         noise_sd=noise_sd,
-        example_bold=runs[0][1].astype(np.float16),
+        example_bold=first_run[0],
         gains=model["gains"],
         component_scales=np.asarray([model["scales"][c] for c in COMPONENTS], np.float32),
         **{f"centres_{c}": v for c, v in model["centres"].items()},

@@ -361,7 +361,9 @@ def _reconstruction_rows(
 
         from b2m._utils._progress import progress
 
-        with parallel_config(backend="loky", inner_max_num_threads=1):
+        # Workers exit 10 s after the last subject: they hold ~0.7 GB each, which the text-vs-music
+        # step and the notebook kernels that follow can use.
+        with parallel_config(backend="loky", inner_max_num_threads=1, idle_worker_timeout=10):
             runs = Parallel(n_jobs=n_jobs, return_as="generator")(
                 delayed(_quietly)(
                     _subject_reconstruction_rows, study, dec, decoded_spaces, backends

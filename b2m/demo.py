@@ -18,7 +18,7 @@ import numpy as np
 
 from b2m._utils._io import atomic_path, save_json
 from b2m._utils._memory import retain_freed_memory
-from b2m._utils._parallel import resolve_n_jobs
+from b2m._utils._parallel import process_map, resolve_n_jobs
 
 __all__ = [
     "execute_notebook",
@@ -346,52 +346,24 @@ def _reconstruction_rows(
     :data:`RECONSTRUCTION_BACKENDS`).
     """
     backends = RECONSTRUCTION_BACKENDS if backends is None else backends
-    n_jobs = min(resolve_n_jobs(n_jobs), len(studies))
     jobs = [
-        (study, {space: fits[(subject, space, None)] for space in decoded_spaces})
+        (study, {space: fits[(subject, space, None)] for space in decoded_spaces}, decoded_spaces,
+         backends)
         for subject, study in studies.items()
-    ]
-    if n_jobs <= 1:
-        parts = [
-            _subject_reconstruction_rows(study, dec, decoded_spaces, backends)
-            for study, dec in jobs
-        ]
-    else:
-        from joblib import Parallel, delayed, parallel_config
-
-        from b2m._utils._progress import progress
-
-        # Workers exit 10 s after the last subject: they hold ~0.7 GB each, which the text-vs-music
-        # step and the notebook kernels that follow can use.
-        with parallel_config(backend="loky", inner_max_num_threads=1, idle_worker_timeout=10):
-            runs = Parallel(n_jobs=n_jobs, return_as="generator")(
-                delayed(_quietly)(
-                    _subject_reconstruction_rows, study, dec, decoded_spaces, backends
-                )
-                for study, dec in jobs
-            )
-            parts = list(progress(runs, total=len(jobs), desc="Reconstructing subjects"))
+    ]  # fmt: skip
+    parts = process_map(
+        _subject_reconstruction_rows, jobs, resolve_n_jobs(n_jobs), desc="Reconstructing subjects"
+    )
     return [row for part in parts for row in part]
 
 
-def _quietly(function, *args):
-    """``function(*args)`` without progress bars (several workers would interleave them)."""
-    before = os.environ.get("B2M_PROGRESS")
-    os.environ["B2M_PROGRESS"] = "0"
-    try:
-        return function(*args)
-    finally:
-        if before is None:
-            del os.environ["B2M_PROGRESS"]
-        else:
-            os.environ["B2M_PROGRESS"] = before
-
-
-def _subject_reconstruction_rows(study, decodings: dict, decoded_spaces, backends) -> list[dict]:
-    """One subject's rows of :func:`_reconstruction_rows`."""
+def _subject_reconstruction_rows(job) -> list[dict]:
+    """One subject's rows of :func:`_reconstruction_rows`: ``job`` is ``(study, decodings by
+    space, decoded_spaces, backends)``."""
     # lazy: keeps `import b2m.demo` light (pulls pandas, scipy, sklearn)
     from b2m.reconstruction import evaluate_reconstructions, reconstruct_study
 
+    study, decodings, decoded_spaces, backends = job
     rows = []
     for decoded_space in decoded_spaces:
         decoding = decodings[decoded_space]

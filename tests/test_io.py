@@ -24,3 +24,24 @@ def test_atomic_files_get_umask_permissions(tmp_path):
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
     assert np.load(path)["x"].tolist() == [0, 1, 2]
+
+
+def test_process_map_keeps_order_and_silences_worker_bars():
+    import os
+
+    from b2m._utils._parallel import process_map
+
+    items = list(range(7))
+    # os.getpid shows the work ran elsewhere; B2M_PROGRESS shows the workers' bars are off
+    here = process_map(_pid_and_progress_setting, items, 1, disable=True)
+    there = process_map(_pid_and_progress_setting, items, 2, disable=True)
+    assert [i for i, _, _ in there] == items == [i for i, _, _ in here]
+    assert {pid for _, pid, _ in here} == {os.getpid()}
+    assert os.getpid() not in {pid for _, pid, _ in there}
+    assert {setting for _, _, setting in there} == {"0"}
+
+
+def _pid_and_progress_setting(i):
+    import os
+
+    return i, os.getpid(), os.environ.get("B2M_PROGRESS")

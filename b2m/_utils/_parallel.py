@@ -1,4 +1,5 @@
-"""Threads for numpy work that releases the GIL (gathers, einsum, sorts) on independent blocks."""
+"""Parallel maps: threads for numpy work that releases the GIL (gathers, einsum, sorts) on
+independent blocks, worker processes for single-threaded Python work (rendering, small fits)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-__all__ = ["n_cores", "resolve_n_jobs", "thread_map"]
+__all__ = ["n_cores", "process_map", "resolve_n_jobs", "thread_map"]
 
 T = TypeVar("T")
 
@@ -40,3 +41,46 @@ def thread_map(function: Callable[..., T], items: Iterable, n_jobs: int = 1) -> 
         return [function(item) for item in items]
     with ThreadPoolExecutor(max_workers=min(n_jobs, len(items))) as pool:
         return list(pool.map(function, items))
+
+
+def process_map(
+    function: Callable[[object], T],
+    items: Iterable,
+    n_jobs: int = 1,
+    *,
+    desc: str | None = None,
+    disable: bool | None = None,
+) -> list[T]:
+    """``[function(item) for item in items]`` in ``n_jobs`` worker processes, in order.
+
+    For work that is mostly single-threaded Python. The workers are joblib's loky processes
+    (``function`` and the items must pickle; large arrays are memory-mapped, read-only), each
+    with one BLAS and torch thread and no progress bars of its own; they exit 10 s after the
+    last item. One bar here counts the items (``desc``; ``disable`` as in
+    :func:`b2m._utils._progress.progress`). ``n_jobs <= 1`` or a single item: in this process.
+    """
+    from b2m._utils._progress import progress
+
+    items = list(items)
+    if n_jobs <= 1 or len(items) <= 1:
+        return [function(item) for item in progress(items, desc=desc, disable=disable)]
+    from joblib import Parallel, delayed, parallel_config
+
+    with parallel_config(backend="loky", inner_max_num_threads=1, idle_worker_timeout=10):
+        results = Parallel(n_jobs=min(n_jobs, len(items)), return_as="generator")(
+            delayed(_quietly)(function, item) for item in items
+        )
+        return list(progress(results, total=len(items), desc=desc, disable=disable))
+
+
+def _quietly(function: Callable[[object], T], item) -> T:
+    """``function(item)`` without progress bars (several workers would interleave them)."""
+    before = os.environ.get("B2M_PROGRESS")
+    os.environ["B2M_PROGRESS"] = "0"
+    try:
+        return function(item)
+    finally:
+        if before is None:
+            del os.environ["B2M_PROGRESS"]
+        else:
+            os.environ["B2M_PROGRESS"] = before

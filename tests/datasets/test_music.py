@@ -43,26 +43,25 @@ def _attrs(genre: str, seed: int = 0) -> dict:
     return sample_clip_attributes(genre, np.random.default_rng(seed))
 
 
-def _acoustic_features_of(attrs: dict, seed: int) -> np.ndarray:
-    """Render one clip and return its acoustic features (runs in a worker process)."""
+def _acoustic_features_of(job: tuple[dict, int]) -> np.ndarray:
+    """Render one clip (attributes, seed) and return its acoustic features (in a worker)."""
     from b2m.features import AcousticFeatures
 
+    attrs, seed = job
     return AcousticFeatures().embed_audio([render_clip(attrs, seed=seed)], SAMPLE_RATE)[0]
 
 
 @pytest.fixture(scope="module")
 def corpus():
     """20 simulated clips per genre (200), their attributes and acoustic embeddings."""
-    from joblib import Parallel, delayed
-
+    from b2m._utils._parallel import process_map
     from b2m.features import AcousticFeatures
 
     rng = np.random.default_rng(2024)
     attrs = [sample_clip_attributes(g, rng) for g in GENRES for _ in range(20)]
     # Rendering is single-threaded Python: two worker processes halve the fixture's time.
-    rows = Parallel(n_jobs=2)(
-        delayed(_acoustic_features_of)(a, 7000 + i) for i, a in enumerate(attrs)
-    )
+    jobs = [(a, 7000 + i) for i, a in enumerate(attrs)]
+    rows = process_map(_acoustic_features_of, jobs, 2, disable=True)
     return attrs, np.stack(rows), AcousticFeatures().feature_names
 
 

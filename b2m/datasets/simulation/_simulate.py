@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from b2m._utils._io import atomic_path, save_json, save_npz
+from b2m._utils._parallel import process_map
 from b2m._utils._progress import progress
 from b2m.config import get_data_home
 from b2m.constants import DEFAULT_SNR
@@ -213,24 +214,9 @@ def _build_shared(root: Path, params: dict, n_jobs: int, show: bool) -> None:
         (a, int(s), str(audio_dir / f"{cid}.flac"))
         for a, s, cid in zip(attrs, clips["audio_seed"], clips["clip_id"], strict=True)
     ]
-    if n_jobs > 1:
-        from joblib import Parallel, delayed
-
-        summaries = list(
-            progress(
-                Parallel(n_jobs=n_jobs, return_as="generator")(
-                    delayed(_render_one)(j) for j in jobs
-                ),
-                total=len(jobs),
-                desc="Rendering clips",
-                disable=None if show else True,
-            )
-        )
-    else:
-        summaries = [
-            _render_one(j)
-            for j in progress(jobs, desc="Rendering clips", disable=None if show else True)
-        ]
+    summaries = process_map(
+        _render_one, jobs, n_jobs, desc="Rendering clips", disable=None if show else True
+    )
 
     latents = attribute_features(attrs)
     # Primary auditory cortex hears the sound itself: its spectro-temporal statistics, plus

@@ -23,6 +23,12 @@ batch of log-mel patches ``x`` of shape (batch, 187 frames, 96 mel bands):
 
 Batch norms use TensorFlow 1's ``epsilon=1e-3`` and the stored moving statistics.
 ``torch`` is imported only when a model is built.
+
+The front-end's convolutions have a single input channel, which direct convolution
+routines handle poorly on a CPU (about a third of the matrix-product rate here). Each is
+computed instead as one matrix product against a banded (Toeplitz) matrix of its filters
+(:func:`_correlate_blocked`): same weights, same result to float32 rounding, about 1.6x
+faster for the whole front-end (``benchmarks/musicnn_frontend.py``).
 """
 
 from __future__ import annotations
@@ -116,6 +122,85 @@ def musicnn_logmel(y: np.ndarray) -> np.ndarray:
     return out
 
 
+#: Outputs per row of the banded matrix in :func:`_correlate_blocked`. Larger blocks mean
+#: fewer, longer rows but more multiplications by the band's zeros; 6 was the fastest of
+#: 4-32 for each of the five front-end kernels on a 2-core AVX-512 CPU.
+_BLOCK = 6
+
+
+def _banded(w, block: int):
+    """Filters (C, taps, k) as a (taps * (block + k - 1), block * C) banded matrix.
+
+    Row ``(tap, i)`` holds input sample ``i`` of a window of ``block + k - 1`` samples;
+    column ``(j, c)`` is output ``j`` of filter ``c``: filter ``c``'s tap ``tap`` placed at
+    rows ``j … j + k - 1``, zeros elsewhere.
+    """
+    n_filters, taps, k = w.shape
+    out = w.new_zeros(taps, block + k - 1, block, n_filters)
+    w = w.permute(1, 2, 0)  # (taps, k, C)
+    for j in range(block):
+        out[:, j : j + k, j] = w
+    return out.reshape(taps * (block + k - 1), block * n_filters)
+
+
+def _correlate_blocked(x, w, block: int | None = None):
+    """Valid cross-correlation along the last axis, as one matrix product.
+
+    ``conv1d(x, w)`` (no bias) with the outputs last: the input is cut into windows of
+    ``block + k - 1`` samples, ``block`` apart (zero-padded at the end), and each window
+    times :func:`_banded` gives ``block`` outputs of every filter.
+
+    Parameters
+    ----------
+    x : tensor of shape (N, taps, L)
+    w : tensor of shape (C, taps, k), k <= L
+    block : int, optional
+        Outputs per window (default ``_BLOCK``).
+
+    Returns
+    -------
+    tensor of shape (N, L - k + 1, C)
+    """
+    import torch.nn.functional as F
+
+    block = _BLOCK if block is None else block
+    n, taps, length = x.shape
+    n_filters, _, k = w.shape
+    n_out = length - k + 1
+    n_blocks = -(-n_out // block)
+    x = F.pad(x, (0, n_blocks * block + k - 1 - length))
+    windows = x.unfold(2, block + k - 1, block)  # (N, taps, n_blocks, block + k - 1)
+    rows = windows.permute(0, 2, 1, 3).reshape(n * n_blocks, taps * (block + k - 1))
+    return (rows @ _banded(w, block)).view(n, n_blocks * block, n_filters)[:, :n_out]
+
+
+def _max_over_frequency(x, w):
+    """``conv2d(x[:, None], w[:, None]).amax(dim=3)`` with the channels last.
+
+    The axis of the longer kernel side is correlated in blocks (:func:`_correlate_blocked`);
+    the shorter side's taps become input channels.
+
+    Parameters
+    ----------
+    x : tensor of shape (B, T', F)
+    w : tensor of shape (C, kt, kf)
+
+    Returns
+    -------
+    tensor of shape (B, T' - kt + 1, C)
+    """
+    batch, n_time, n_freq = x.shape
+    n_filters, kt, kf = w.shape
+    out_t, out_f = n_time - kt + 1, n_freq - kf + 1
+    if kf >= kt:  # timbral: frequency in blocks, the kt frames as channels
+        rows = x.unfold(1, kt, 1).transpose(2, 3).reshape(batch * out_t, kt, n_freq)
+        return _correlate_blocked(rows, w).amax(dim=1).view(batch, out_t, n_filters)
+    # temporal: time in blocks, the kf bands as channels
+    rows = x.unfold(2, kf, 1).permute(0, 2, 3, 1).reshape(batch * out_f, kf, n_time)
+    y = _correlate_blocked(rows, w.transpose(1, 2))  # (B * out_f, out_t, C)
+    return y.view(batch, out_f, out_t, n_filters).amax(dim=1)
+
+
 @functools.cache
 def _classes():
     """Define the torch modules (once, on first use, so that importing b2m needs no torch)."""
@@ -138,7 +223,7 @@ def _classes():
                                 self.bias, training=False, eps=_BN_EPS)  # fmt: skip
 
     class FrontBlock(nn.Module):
-        """Conv2d -> ReLU -> batch norm -> max over frequency: (B, 1, T', F) -> (B, C, T).
+        """Conv2d -> ReLU -> batch norm -> max over frequency: (B, T', F) -> (B, C, T).
 
         ReLU then batch norm is a monotone map per channel (non-decreasing where the batch
         norm's scale ``gamma`` is >= 0, non-increasing elsewhere), so the max over frequency
@@ -146,7 +231,8 @@ def _classes():
         norm applied to (B, C, T) instead of the conv output (B, C, T, F). The min of a
         channel is minus the max of the same convolution with negated weights and bias
         (negation is exact in floating point), so the conv runs with those channels negated
-        and one max over frequency serves every channel.
+        and one max over frequency serves every channel. The convolution itself is
+        :func:`_max_over_frequency` (the weights stay those of ``self.conv``).
         """
 
         def __init__(self, n_filters: int, kernel: tuple[int, int]) -> None:
@@ -156,9 +242,9 @@ def _classes():
 
         def forward(self, x):
             sign = torch.where(self.bn.weight >= 0, 1.0, -1.0)  # (C,)
-            w, b = self.conv.weight * sign[:, None, None, None], self.conv.bias * sign
-            y = F.conv2d(x, w, b).amax(dim=3) * sign[None, :, None]
-            return self.bn(F.relu(y))
+            w = self.conv.weight[:, 0] * sign[:, None, None]  # (C, kt, kf)
+            y = _max_over_frequency(x, w) + self.conv.bias * sign  # (B, T, C)
+            return self.bn(F.relu(y * sign).transpose(1, 2))
 
     class MidBlock(nn.Module):
         """Conv1d over time (7 frames, zero padding 3) -> ReLU -> batch norm."""
@@ -190,7 +276,7 @@ def _classes():
             self.classifier = nn.Linear(n_dense, n_tags)
 
         def forward(self, x):
-            x = self.input_bn(x.unsqueeze(1))  # (B, 1, T, F)
+            x = self.input_bn(x.unsqueeze(1))[:, 0]  # (B, T, F)
             padded = F.pad(x, (0, 0, 3, 3))
             front = [block(padded) for block in self.timbral]
             for block, k in zip(self.temporal, _TEMPORAL, strict=True):

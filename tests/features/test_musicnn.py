@@ -141,6 +141,38 @@ def test_frontend_matches_librosa(ref, signals):
 
 
 @requires_torch
+@pytest.mark.parametrize(
+    ("n_time", "n_freq", "kt", "kf", "block"),
+    [
+        (193, 96, 7, 38, 6),  # a timbral kernel: frequency in blocks
+        (20, 11, 3, 5, 4),  # outputs (7) not a multiple of the block
+        (40, 9, 17, 2, 6),  # a temporal-like kernel: time in blocks, 2 bands as channels
+        (12, 6, 1, 6, 32),  # one output per row, block larger than the outputs
+        (9, 9, 9, 9, 6),  # kernel as large as the input
+    ],
+)
+def test_banded_products_equal_the_convolution(n_time, n_freq, kt, kf, block, monkeypatch):
+    torch = pytest.importorskip("torch")
+    from b2m.features import _musicnn_model
+
+    monkeypatch.setattr(_musicnn_model, "_BLOCK", block)
+    gen = torch.Generator().manual_seed(kt * 100 + kf)
+    x = torch.randn(3, n_time, n_freq, generator=gen)
+    w = torch.randn(5, kt, kf, generator=gen)
+    expected = torch.nn.functional.conv2d(x[:, None], w[:, None])  # (B, C, T, F)
+    got = _musicnn_model._max_over_frequency(x, w)
+    assert got.shape == (3, n_time - kt + 1, 5)
+    atol = 1e-6 * float(expected.abs().max())  # float32 sums in another order
+    torch.testing.assert_close(got, expected.amax(dim=3).transpose(1, 2), rtol=0, atol=atol)
+    # ...and the 1-D correlation it is made of, with several input channels (taps)
+    w1 = torch.randn(5, n_time, kf, generator=gen)
+    got = _musicnn_model._correlate_blocked(x, w1)
+    expected = torch.nn.functional.conv1d(x, w1)
+    atol = 1e-6 * float(expected.abs().max())
+    torch.testing.assert_close(got, expected.transpose(1, 2), rtol=0, atol=atol)
+
+
+@requires_torch
 @pytest.mark.parametrize("model", list(MODELS))
 def test_network_matches_tensorflow_on_the_same_logmel(ref, model):
     torch = pytest.importorskip("torch")

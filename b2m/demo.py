@@ -18,7 +18,7 @@ import numpy as np
 
 from b2m._utils._io import atomic_path, save_json
 from b2m._utils._memory import retain_freed_memory
-from b2m._utils._parallel import process_map, resolve_n_jobs
+from b2m._utils._parallel import n_cores, process_map, resolve_n_jobs
 
 __all__ = [
     "execute_notebook",
@@ -89,25 +89,46 @@ def genre_classification_accuracy(embeddings, genres, *, n_splits: int = 5, seed
     return float(cross_val_score(clf, embeddings, genres, cv=cv).mean())
 
 
-@contextmanager
-def _inline_figures():
-    """Let notebook kernels draw figures inline, as for a user: a non-interactive MPLBACKEND
-    inherited from this process (e.g. Agg) would leave every static figure out of them."""
-    backend = os.environ.pop("MPLBACKEND", None)
-    try:
-        yield
-    finally:
-        if backend is not None:
-            os.environ["MPLBACKEND"] = backend
+#: Thread pools of the numerical libraries a kernel uses (OpenMP: torch and OpenBLAS builds
+#: on OpenMP; OpenBLAS's own; MKL's).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def kernel_environment(threads: int | None = None) -> dict[str, str]:
+    """The environment a notebook kernel of the demo starts with.
+
+    This process's environment, with two changes:
+
+    * no ``MPLBACKEND``: a non-interactive backend inherited from here (e.g. Agg) would
+      leave every static figure out of the executed notebooks; kernels draw inline, as
+      for a user;
+    * with ``threads``, each numerical thread pool (:data:`THREAD_VARIABLES`) is capped at
+      that many threads, unless this environment already sets any of them (then they are
+      left as they are). Kernels that run side by side must share the cores: two kernels
+      each running two OpenMP/BLAS threads on two cores spin in each other's way, and
+      notebooks 04 and 06 together took 91 s that way against 45 s with one thread each.
+
+    Parameters
+    ----------
+    threads : int, optional
+        Threads per kernel.
+
+    Returns
+    -------
+    dict of str to str
+    """
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    if threads is not None and not any(v in env for v in THREAD_VARIABLES):
+        env.update(dict.fromkeys(THREAD_VARIABLES, str(threads)))
+    return env
 
 
 def execute_notebook(path: Path, out_dir: Path, *, timeout: int = 900) -> Path:
     """Execute a notebook headless (nbclient) and write the executed copy and its HTML."""
-    with _inline_figures():
-        return _execute(Path(path), Path(out_dir), timeout)
+    return _execute(Path(path), Path(out_dir), timeout, kernel_environment())
 
 
-def _execute(path: Path, out_dir: Path, timeout: int) -> Path:
+def _execute(path: Path, out_dir: Path, timeout: int, env: dict[str, str]) -> Path:
     import nbformat
     from nbclient import NotebookClient
     from nbconvert import HTMLExporter
@@ -122,7 +143,7 @@ def _execute(path: Path, out_dir: Path, timeout: int) -> Path:
         # widget leaves a static figure beside it, which is what a reader of the copy or its
         # HTML sees (and the copy stays ~0.5 MB).
         store_widget_state=False,
-    ).execute()
+    ).execute(env=env)  # the kernel's whole environment (kernel_environment)
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / path.name
     with atomic_path(out) as tmp:
@@ -147,8 +168,10 @@ def execute_notebooks(
     out_dir : path-like
         Where the executed copies and their HTML go (see :func:`execute_notebook`).
     workers : int, optional
-        Notebooks run at once; default ``min(2, os.cpu_count())`` (on 2 cores the kernels'
-        single-threaded work overlaps; more would only compete).
+        Notebooks run at once; default ``min(2, cores)`` (on 2 cores the kernels'
+        single-threaded work overlaps; more would only compete). Each kernel's numerical
+        libraries get ``cores // workers`` threads (at least one; see
+        :func:`kernel_environment`).
     timeout : int, default 900
         Per cell, in seconds.
 
@@ -166,18 +189,20 @@ def execute_notebooks(
 
     paths = [Path(p) for p in paths]
     if workers is None:
-        workers = max(1, min(2, os.cpu_count() or 1))
+        workers = max(1, min(2, n_cores()))
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer; received {workers!r}.")
 
+    env = kernel_environment(max(1, n_cores() // workers) if workers > 1 else None)
+
     def run(path: Path) -> float:
         t0 = time.perf_counter()
-        _execute(path, Path(out_dir), timeout)
+        _execute(path, Path(out_dir), timeout, env)
         seconds = round(time.perf_counter() - t0, 2)
         print(f"[demo] notebook {path.name}: {seconds:.1f} s", flush=True)
         return seconds
 
-    with _inline_figures(), ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(run, p) for p in paths]
         errors = [f.exception() for f in futures]
     for error in errors:

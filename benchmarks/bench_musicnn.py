@@ -11,8 +11,11 @@ of log-mel patches two ways:
   one matrix product against a banded matrix of its filters), what it uses now.
 
 Then the whole network (``MusicnnFeatures().embed_audio`` on ``--clips`` random 15-s clips at
-22.05 kHz) is timed with the convolution patched back to the baseline and without. Each time
-is the minimum of ``--repeats`` runs; ratios are baseline / banded, measured in the same run.
+22.05 kHz) is timed three ways: as it runs now (banded, NumPy's OpenBLAS held to one thread
+while the loop alternates log-mel products with the network,
+:func:`b2m._utils._parallel.numpy_blas_beside_torch`), with the convolution patched back to
+the baseline, and with OpenBLAS left on all cores (its spinning threads then compete with
+torch's). Each time is the minimum of ``--repeats`` runs; ratios are measured in the same run.
 
 Run it both ways: as a batch run does (``b2m.demo`` and the tests keep freed memory, see
 :func:`b2m._utils._memory.retain_freed_memory`) and as a notebook kernel does (``--release``,
@@ -28,6 +31,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 
 
@@ -58,7 +62,7 @@ def main(argv=None) -> None:
     import torch
     import torch.nn.functional as F
 
-    from b2m.features import _musicnn_model
+    from b2m.features import _musicnn, _musicnn_model
     from b2m.features._musicnn import MusicnnFeatures
 
     def baseline(x, w):
@@ -92,17 +96,23 @@ def main(argv=None) -> None:
     clips = [0.1 * rng.standard_normal(15 * 22050) for _ in range(args.clips)]
     space = MusicnnFeatures(progressbar=False)
     network = {}
-    for name, function in (("baseline", baseline), ("banded", banded)):
-        _musicnn_model._max_over_frequency = function
+    configurations = (
+        ("banded", banded, _musicnn.numpy_blas_beside_torch),
+        ("baseline", baseline, _musicnn.numpy_blas_beside_torch),
+        ("banded, numpy BLAS on all cores", banded, contextlib.nullcontext),
+    )
+    for name, function, blas in configurations:
+        _musicnn_model._max_over_frequency, _musicnn.numpy_blas_beside_torch = function, blas
         try:
             network[name] = _best(
                 lambda: space.embed_audio(clips, 22050), max(1, args.repeats // 2)
             )
         finally:
             _musicnn_model._max_over_frequency = banded
-    per_clip = {k: 1e3 * v / args.clips for k, v in network.items()}
-    print(f"embed_audio, {args.clips} clips of 15 s: baseline {per_clip['baseline']:.1f} ms/clip, "
-          f"banded {per_clip['banded']:.1f} ms/clip, ratio {network['baseline'] / network['banded']:.2f}")  # fmt: skip
+            _musicnn.numpy_blas_beside_torch = configurations[0][2]
+    print(f"embed_audio, {args.clips} clips of 15 s (ms/clip, and time / banded's):")
+    for name, seconds in network.items():
+        print(f"  {name:32s} {1e3 * seconds / args.clips:7.1f}  {seconds / network['banded']:5.2f}")
 
 
 if __name__ == "__main__":

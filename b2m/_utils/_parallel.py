@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
-__all__ = ["n_cores", "process_map", "resolve_n_jobs", "thread_map"]
+from threadpoolctl import ThreadpoolController
+
+__all__ = ["n_cores", "numpy_blas_beside_torch", "process_map", "resolve_n_jobs", "thread_map"]
 
 T = TypeVar("T")
 
@@ -84,3 +87,19 @@ def _quietly(function: Callable[[object], T], item) -> T:
             del os.environ["B2M_PROGRESS"]
         else:
             os.environ["B2M_PROGRESS"] = before
+
+
+@contextmanager
+def numpy_blas_beside_torch():
+    """NumPy's and SciPy's OpenBLAS on one thread, for loops that alternate them with torch.
+
+    OpenBLAS's threads keep spinning for a while after each product (about 0.1 s) before
+    they sleep. A loop that prepares each batch with NumPy (a mel filterbank product, say)
+    and then runs a torch model on all cores has those spinning threads compete with
+    torch's: on 2 cores, musicnn embedded clips 1.45 times as slowly
+    (``benchmarks/bench_musicnn.py``). The preparation's products are small, so one thread
+    costs them little. Only OpenBLAS is limited: torch's own pools (OpenMP, an MKL it links)
+    are left alone.
+    """
+    with ThreadpoolController().select(internal_api="openblas").limit(limits=1):
+        yield

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from b2m._utils._audio import resample
+from b2m._utils._parallel import numpy_blas_beside_torch
 from b2m._utils._progress import progress
 from b2m.features._base import FeatureSpace, check_sr, check_waveforms
 
@@ -377,7 +378,10 @@ class WindowedAudioSpace(FeatureSpace):
         out: list[list] = [[] for _ in clips]
         pending: list[tuple[int, np.ndarray]] = []
         disable = None if self.progressbar is None else not self.progressbar
-        with progress(total=sum(counts), desc=desc, disable=disable, unit="window") as bar:
+        with (
+            progress(total=sum(counts), desc=desc, disable=disable, unit="window") as bar,
+            numpy_blas_beside_torch(),  # the processors' NumPy work alternates with the model
+        ):
 
             def flush():
                 results = self._embed_windows(loaded, [seg for _, seg in pending])

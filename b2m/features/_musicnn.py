@@ -21,6 +21,7 @@ import numpy as np
 from scipy.special import expit
 
 from b2m._utils._audio import resample
+from b2m._utils._parallel import numpy_blas_beside_torch
 from b2m._utils._progress import progress
 from b2m._utils._validation import check_array
 from b2m.features._base import FeatureSpace, check_sr, check_waveforms
@@ -217,14 +218,15 @@ class _MusicnnSpace(FeatureSpace):
             pending.clear()
 
         disable = None if self.progressbar is None else not self.progressbar
-        for i, clip in enumerate(progress(clips, desc=f"{self.name} clips", disable=disable)):
-            logmel = musicnn_logmel(resample(np.asarray(clip, np.float64), sr, SAMPLE_RATE))
-            starts = range(0, logmel.shape[0] - PATCH_FRAMES + 1, self.hop_frames)
-            pending.append((i, np.stack([logmel[s : s + PATCH_FRAMES] for s in starts])))
-            if sum(len(p) for _, p in pending) >= self.batch_size:
+        with numpy_blas_beside_torch():  # the log-mel products alternate with the network
+            for i, clip in enumerate(progress(clips, desc=f"{self.name} clips", disable=disable)):
+                logmel = musicnn_logmel(resample(np.asarray(clip, np.float64), sr, SAMPLE_RATE))
+                starts = range(0, logmel.shape[0] - PATCH_FRAMES + 1, self.hop_frames)
+                pending.append((i, np.stack([logmel[s : s + PATCH_FRAMES] for s in starts])))
+                if sum(len(p) for _, p in pending) >= self.batch_size:
+                    flush()
+            if pending:
                 flush()
-        if pending:
-            flush()
         return [np.concatenate(parts) for parts in out]
 
     def embed_audio(self, waveforms, sr: int) -> np.ndarray:

@@ -96,7 +96,7 @@ def numpy_blas_beside_torch():
     OpenBLAS's threads keep spinning for a while after each product (about 0.1 s) before
     they sleep. A loop that prepares each batch with NumPy (a mel filterbank product, say)
     and then runs a torch model on all cores has those spinning threads compete with
-    torch's: on 2 cores, musicnn embedded clips 1.45 times as slowly
+    torch's: on 2 cores, musicnn embedded clips about 1.4 times as slowly
     (``benchmarks/bench_musicnn.py``). The preparation's products are small, so one thread
     costs them little. Only OpenBLAS is limited: torch's own pools (OpenMP, an MKL it links)
     are left alone.

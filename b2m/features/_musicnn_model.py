@@ -25,10 +25,10 @@ Batch norms use TensorFlow 1's ``epsilon=1e-3`` and the stored moving statistics
 ``torch`` is imported only when a model is built.
 
 The front-end's convolutions have a single input channel, which direct convolution
-routines handle poorly on a CPU (about a third of the matrix-product rate here). Each is
+routines handle poorly on a CPU (here 30-65 % of the matrix-product rate). Each is
 computed instead as one matrix product against a banded (Toeplitz) matrix of its filters
-(:func:`_correlate_blocked`): same weights, same result to float32 rounding, about 1.6x
-faster for the whole front-end (``benchmarks/musicnn_frontend.py``).
+(:func:`_correlate_blocked`): same weights, same result to float32 rounding, and the
+front-end 1.2-1.5 times as fast (``benchmarks/bench_musicnn.py``).
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from b2m.demo import kernel_environment
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("B2M_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -94,8 +96,7 @@ class JupyterLab:
         (notification / "notification.jupyterlab-settings").write_text(
             json.dumps({"fetchNews": "false", "checkForUpdates": False})
         )
-        env = dict(os.environ)
-        env.pop("MPLBACKEND", None)  # notebooks render figures inline, as for a user
+        env = kernel_environment()  # no MPLBACKEND: figures inline, as for a user
         for name in ("config", "data", "runtime", "ipython"):
             (self.workdir / name).mkdir()
         env.update(

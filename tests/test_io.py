@@ -47,6 +47,27 @@ def test_numpy_blas_beside_torch_limits_openblas_not_torch_and_restores():
     assert threads() == before
 
 
+def test_environ_restored_undoes_additions_changes_and_removals(monkeypatch):
+    import os
+
+    from b2m._utils._parallel import environ_restored
+
+    monkeypatch.setenv("B2M_TEST_KEPT", "kept")
+    monkeypatch.setenv("B2M_TEST_CHANGED", "before")
+    monkeypatch.setenv("B2M_TEST_REMOVED", "here")
+    monkeypatch.delenv("B2M_TEST_ADDED", raising=False)
+    before = dict(os.environ)
+    with pytest.raises(RuntimeError, match="inside"):  # restored on an error too
+        with environ_restored():
+            os.environ["B2M_TEST_ADDED"] = "new"
+            os.environ["B2M_TEST_CHANGED"] = "after"
+            del os.environ["B2M_TEST_REMOVED"]
+            assert os.environ["B2M_TEST_CHANGED"] == "after"
+            raise RuntimeError("inside")
+    assert dict(os.environ) == before
+    assert "B2M_TEST_ADDED" not in os.environ and os.environ["B2M_TEST_REMOVED"] == "here"
+
+
 def test_process_map_keeps_order_and_silences_worker_bars():
     import os
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from b2m._utils._parallel import environ_restored
 from b2m._utils._progress import progress
 from b2m.features._base import FeatureSpace, check_sr
 from b2m.features._library_chunks import (
@@ -87,6 +88,9 @@ def _run_dask(scheduler, space, root, chunks, excerpt, sample_rate, *, timeout, 
         if isinstance(scheduler, Client):
             client = scheduler
         elif scheduler == "local":
+            # Its nanny sets OMP_NUM_THREADS=1 (and more) here for its workers to inherit;
+            # restored last, after the cluster has closed.
+            stack.enter_context(environ_restored())
             cluster = stack.enter_context(
                 LocalCluster(n_workers=n_workers, threads_per_worker=1, dashboard_address=None)
             )

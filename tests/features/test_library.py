@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 
@@ -234,8 +235,11 @@ def test_bad_folders(tmp_path):
 
 
 def test_local_cluster_in_worker_processes(music_dir):
+    """Same library as in-process; this process's environment is left as it was (dask's
+    nanny sets OMP_NUM_THREADS=1 and more here for its workers to inherit)."""
     pytest.importorskip("distributed")
     root, _ = music_dir
+    environ = dict(os.environ)
     reference = embed_music_folder(
         root, "acoustic", excerpt=3.0, progressbar=False, return_failures=True
     )
@@ -251,6 +255,7 @@ def test_local_cluster_in_worker_processes(music_dir):
     )
     np.testing.assert_array_equal(local[0].embeddings, reference[0].embeddings)
     assert local[1] == reference[1]
+    assert dict(os.environ) == environ
 
 
 def test_missing_dask_names_the_extra(music_dir, monkeypatch):

@@ -291,6 +291,25 @@ def test_partition_encoding_matches_the_straightforward_path():
         np.testing.assert_allclose(result.roi[f"p {part}"], region_p)
 
 
+def test_partition_encoding_gives_the_same_result_one_fit_or_several_at_a_time():
+    """The 21 encoders fitted two or three at a time (one BLAS thread each) or one at a
+    time: the same numbers, to the last bit; and n_jobs is checked."""
+    rng = np.random.default_rng(15)
+    music, text = rng.standard_normal((150, 5)), rng.standard_normal((150, 4))
+    responses = music[:, :2] @ rng.standard_normal((2, 40)) + rng.standard_normal((150, 40))
+    runs = np.repeat(np.arange(12), 10)
+    args = (music[:120], text[:120], responses[:120], runs, music[120:], text[120:],
+            responses[120:])  # fmt: skip
+    one, several = (
+        partition_encoding(*args, n_permutations=40, regions={}, n_jobs=n) for n in (1, 3)
+    )
+    for name in ("r2", "r", "pvalues", "partitions"):
+        for key, value in getattr(one, name).items():
+            np.testing.assert_array_equal(getattr(several, name)[key], value, err_msg=key)
+    with pytest.raises(ValueError, match="n_jobs must be a positive integer or None; received 0"):
+        partition_encoding(*args, n_permutations=10, regions={}, n_jobs=0)
+
+
 # -- partition_encoding on synthetic data with known unique and shared variance -----------
 
 

@@ -85,15 +85,9 @@ def process_map(
 
 def _quietly(function: Callable[[object], T], item) -> T:
     """``function(item)`` without progress bars (several workers would interleave them)."""
-    before = os.environ.get("B2M_PROGRESS")
-    os.environ["B2M_PROGRESS"] = "0"
-    try:
+    with environ_restored():
+        os.environ["B2M_PROGRESS"] = "0"
         return function(item)
-    finally:
-        if before is None:
-            del os.environ["B2M_PROGRESS"]
-        else:
-            os.environ["B2M_PROGRESS"] = before
 
 
 @contextmanager
@@ -116,8 +110,9 @@ def numpy_blas_beside_torch():
 def environ_restored():
     """This process's environment (``os.environ``) as it was on entry, restored on exit.
 
-    Around code that starts child processes by changing this process's environment for
-    them to inherit, and leaves it changed. dask.distributed's nanny does so before it
+    For settings that hold for one call only (a worker's ``B2M_PROGRESS=0``, ``b2m fetch
+    --mirror``), and around code that starts child processes by changing this process's
+    environment for them to inherit, and leaves it changed. dask.distributed's nanny does so before it
     spawns each worker of a ``LocalCluster``: ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` and
     ``OPENBLAS_NUM_THREADS`` become ``1`` here, and ``MALLOC_TRIM_THRESHOLD_`` is set. Every
     process started afterwards (a notebook kernel, a worker pool) then ran its numerical

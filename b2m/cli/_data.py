@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from b2m._utils._parallel import environ_restored
 from b2m.cli._common import human_size, new_parser
 from b2m.config import get_data_home
 from b2m.constants import DEFAULT_SNR
@@ -41,17 +42,10 @@ def _fetch(args) -> int:
             f"download into {root} (dry run: nothing was downloaded)"
         )
         return 0
-    previous = os.environ.get(MIRROR_ENV_VAR)
-    if args.mirror is not None:
-        os.environ[MIRROR_ENV_VAR] = args.mirror
-    try:
-        root = fetch_ds003720(**selection, data_home=args.data_home, include_anat=not args.no_anat)
-    finally:
+    with environ_restored():  # --mirror holds for this command only
         if args.mirror is not None:
-            if previous is None:
-                os.environ.pop(MIRROR_ENV_VAR, None)
-            else:
-                os.environ[MIRROR_ENV_VAR] = previous
+            os.environ[MIRROR_ENV_VAR] = args.mirror
+        root = fetch_ds003720(**selection, data_home=args.data_home, include_anat=not args.no_anat)
     print(root)
     return 0
 

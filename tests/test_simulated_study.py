@@ -152,6 +152,35 @@ def test_variants_of_one_seed_share_stimuli_and_feature_caches(study_home, study
     assert cache.stat().st_mtime_ns == stamp
 
 
+def test_subjects_built_together_equal_one_built_alone_on_one_thread(study_home, tmp_path):
+    """Subjects are built two at a time, and the same whatever the BLAS's thread count.
+
+    With OpenBLAS, a product of the build rounded differently on two threads than on one
+    (up to 7e-7), so a study depended on the machine's cores.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from b2m.datasets.simulation._simulate import _build_subject, _study_params
+
+    # A variant of the session's study: its stimuli are linked, its two subjects built on
+    # two threads, in this process with its default BLAS threads (two on two cores).
+    root = make_simulated_study(
+        study_home, subjects=["sub-001", "sub-002"], snr=0.3, n_jobs=2, progressbar=False
+    )
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "ground_truth.npz").symlink_to(root / "ground_truth.npz")
+    with threadpool_limits(limits=1, user_api="blas"):
+        _build_subject(alone, "sub-002", _study_params(0, 0.3, True), False)
+    with (
+        np.load(root / "sub-002_responses.npz") as a,
+        np.load(alone / "sub-002_responses.npz") as b,
+    ):
+        assert sorted(a.files) == sorted(b.files)
+        for key in a.files:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
 def test_an_incomplete_or_foreign_study_lends_no_stimuli(study_home, tmp_path):
     import json
     import shutil

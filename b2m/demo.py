@@ -123,9 +123,34 @@ def kernel_environment(threads: int | None = None) -> dict[str, str]:
     return env
 
 
-def execute_notebook(path: Path, out_dir: Path, *, timeout: int = 900) -> Path:
-    """Execute a notebook headless (nbclient) and write the executed copy and its HTML."""
-    return _execute(Path(path), Path(out_dir), timeout, kernel_environment())
+def execute_notebook(
+    path: Path, out_dir: Path, *, timeout: int = 900, threads: int | None = None
+) -> Path:
+    """Execute a notebook headless (nbclient) and write the executed copy and its HTML.
+
+    Parameters
+    ----------
+    path : path-like
+        The notebook.
+    out_dir : path-like
+        Where the executed copy (same name) and its HTML go (each written atomically).
+    timeout : int, default 900
+        Per cell, in seconds.
+    threads : int, optional
+        Threads of each numerical library in the kernel (see :func:`kernel_environment`):
+        set it when several kernels run at once.
+
+    Returns
+    -------
+    pathlib.Path
+        The executed copy.
+
+    Raises
+    ------
+    nbclient.exceptions.CellExecutionError
+        If a cell raises (nothing is written then).
+    """
+    return _execute(Path(path), Path(out_dir), timeout, kernel_environment(threads))
 
 
 def _execute(path: Path, out_dir: Path, timeout: int, env: dict[str, str]) -> Path:
@@ -193,11 +218,11 @@ def execute_notebooks(
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer; received {workers!r}.")
 
-    env = kernel_environment(max(1, n_cores() // workers) if workers > 1 else None)
+    threads = max(1, n_cores() // workers) if workers > 1 else None
 
     def run(path: Path) -> float:
         t0 = time.perf_counter()
-        _execute(path, Path(out_dir), timeout, env)
+        execute_notebook(path, out_dir, timeout=timeout, threads=threads)
         seconds = round(time.perf_counter() - t0, 2)
         print(f"[demo] notebook {path.name}: {seconds:.1f} s", flush=True)
         return seconds

@@ -47,30 +47,63 @@ def test_expected_notebooks_exist():
     assert {"00_quickstart", "03_decoding"} <= names
 
 
+@pytest.fixture(scope="module")
+def executed(request, study_home, tmp_path_factory):
+    """The notebooks whose execution tests are selected, executed two at a time.
+
+    As ``make demo`` runs them (:func:`b2m.demo.execute_notebook`, one numerical thread
+    per kernel on two cores): each test then checks its own notebook. Maps a notebook's
+    stem to a future of its executed copy; a failed notebook's error is raised by its own
+    test, not by the others'.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from b2m._utils._parallel import n_cores
+    from b2m.demo import execute_notebook
+
+    selected = [
+        item.callspec.params["path"]
+        for item in request.session.items
+        if getattr(item, "originalname", None) == "test_notebook_executes"
+    ]
+    out = tmp_path_factory.mktemp("executed_notebooks")
+    workers = max(1, min(2, n_cores()))
+    threads = max(1, n_cores() // workers) if workers > 1 else None
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("B2M_DATA", str(study_home))  # the kernels inherit this environment
+        mp.delenv("MPLBACKEND", raising=False)  # figures inline, as for a user
+        if MUSIC:  # the real recordings of `make music`, read-only: 04 retrieves from them
+            mp.setenv("B2M_MUSIC", MUSIC)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            # longest first (04 and 06 take the longest) for the best packing
+            order = sorted(selected, key=lambda p: p.stem[:2] not in ("04", "06"))
+            futures = {
+                p.stem: pool.submit(execute_notebook, p, out, timeout=600, threads=threads)
+                for p in order
+            }
+            for future in futures.values():
+                future.exception()  # wait for all while the environment is set
+    return futures
+
+
+#: The real recordings of `make music` (read-only), if the run has them.
+MUSIC = os.environ.get("B2M_TEST_MUSIC", "").strip()
+
+
 @pytest.mark.slow
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_executes(path, study_home, monkeypatch, tmp_path):
+def test_notebook_executes(path, executed):
     import nbformat
-    from nbclient import NotebookClient
 
-    monkeypatch.setenv("B2M_DATA", str(study_home))
-    monkeypatch.delenv("MPLBACKEND", raising=False)  # figures inline, as for a user
-    music = os.environ.get("B2M_TEST_MUSIC", "").strip()
-    if music:  # the real recordings of `make music`, read-only: 04 retrieves from them
-        monkeypatch.setenv("B2M_MUSIC", music)
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NB_DIR)}}
-    ).execute()
+    nb = nbformat.read(executed[path.stem].result(), as_version=4)
     errors = [o for c in _code(nb) for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     text = json.dumps([c.get("outputs", []) for c in _code(nb)])
     assert EXPECTED_OUTPUT.get(path.stem, "identification") in text
-    if path.stem == "04_reconstruction" and music:
+    if path.stem == "04_reconstruction" and MUSIC:
         assert "debian-music" in text and "No real recordings" not in text
     if path.stem in FIGURES:  # the static figures are drawn into the notebook
         assert "image/png" in text, f"{path.stem} shows no figure"
     # The widgets rendered as widget views, not as their fallback text only.
     assert "application/vnd.jupyter.widget-view+json" in text
-    nbformat.write(nb, tmp_path / path.name)

@@ -19,6 +19,8 @@ EXPECTED_OUTPUT = {
 
 #: Notebooks whose static figures (matplotlib) must appear in the executed notebook.
 FIGURES = ("00_quickstart", "03_decoding")
+#: The real recordings of `make music` (read-only), if the run has them.
+MUSIC = os.environ.get("B2M_TEST_MUSIC", "").strip()
 
 
 def _code(nb):
@@ -59,7 +61,7 @@ def executed(request, study_home, tmp_path_factory):
     from concurrent.futures import ThreadPoolExecutor
 
     from b2m._utils._parallel import n_cores
-    from b2m.demo import execute_notebook
+    from b2m.demo import NOTEBOOK_COST, execute_notebook
 
     selected = [
         item.callspec.params["path"]
@@ -75,8 +77,8 @@ def executed(request, study_home, tmp_path_factory):
         if MUSIC:  # the real recordings of `make music`, read-only: 04 retrieves from them
             mp.setenv("B2M_MUSIC", MUSIC)
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            # longest first (04 and 06 take the longest) for the best packing
-            order = sorted(selected, key=lambda p: p.stem[:2] not in ("04", "06"))
+            # longest first, for the best packing
+            order = sorted(selected, key=lambda p: NOTEBOOK_COST.get(p.name, 0), reverse=True)
             futures = {
                 p.stem: pool.submit(execute_notebook, p, out, timeout=600, threads=threads)
                 for p in order
@@ -84,10 +86,6 @@ def executed(request, study_home, tmp_path_factory):
             for future in futures.values():
                 future.exception()  # wait for all while the environment is set
     return futures
-
-
-#: The real recordings of `make music` (read-only), if the run has them.
-MUSIC = os.environ.get("B2M_TEST_MUSIC", "").strip()
 
 
 @pytest.mark.slow

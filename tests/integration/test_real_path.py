@@ -25,17 +25,23 @@ NB_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 PROBE = "B2M-PROBE "
 FS5 = {"dataset": "ds003720", "derivatives": "fmriprep-fsaverage5"}
 RAW = {"dataset": "ds003720", "derivatives": "raw"}
+TOUR_PROBE = (
+    "{'space': study.space, 'bold': list(bold.shape), 'caption': clip.caption, "
+    "'n_features': study.responses.train.shape[1], "
+    "'n_columns': bold[:, columns].shape[1]}"
+)
 
 
 # --------------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------------
-def execute_notebook(name: str, params: dict, probe: str | None = None):
+def execute_notebook(name: str, params: dict, probe: str | None, env: dict[str, str]):
     """Execute ``notebooks/<name>.ipynb`` with ``params`` injected after its parameters cell.
 
     The injected cell (tagged ``injected-parameters``) assigns each parameter, as papermill
-    does. ``probe`` (an expression) is printed as JSON by a last cell. Returns the executed
-    notebook and the probe's value (None without a probe).
+    does. ``probe`` (an expression) is printed as JSON by a last cell. ``env``: the kernel's
+    whole environment. Returns the executed notebook and the probe's value (None without a
+    probe).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -53,7 +59,7 @@ def execute_notebook(name: str, params: dict, probe: str | None = None):
         )
     NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NB_DIR)}}
-    ).execute()
+    ).execute(env=env)
     value = None
     if probe is not None:
         lines = [line for line in _texts(nb.cells[-1:]).splitlines() if line.startswith(PROBE)]
@@ -93,6 +99,124 @@ def b2m(*args, env_home: Path, timeout: int = 300) -> subprocess.CompletedProces
     return subprocess.run(
         [exe, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=env
     )
+
+
+#: The notebook runs of this module, by the name of the test that checks each: (notebook,
+#: injected parameters, probe). The module fixture ``notebook_runs`` executes the selected
+#: ones two at a time.
+RUNS = {
+    "test_dataset_tour_notebook[fsaverage5]": ("01_dataset_tour", FS5, TOUR_PROBE),
+    "test_dataset_tour_notebook[native]": ("01_dataset_tour", RAW, TOUR_PROBE),
+    "test_embeddings_notebook": (
+        "02_embeddings",
+        FS5,
+        "{'music': list(music.shape), 'text': list(text.shape), "
+        "'captions': int((study.clips.caption.str.len() > 0).sum()), "
+        "'agree_music': genre_neighbour_agreement(music, study.clips.genre), "
+        "'agree_text': genre_neighbour_agreement(text, study.clips.genre), "
+        "'matched': found.query.matched.tag.tolist(), 'top': found.ranked.genre.head(20).tolist()}",
+    ),
+    "test_decoding_notebook_on_native_voxels": (
+        "03_decoding",
+        {**RAW, "n_permutations": 50, "n_voxels": 60},  # the tiny grid has ~140 voxels
+        "{'space': study.space, 'table': table.to_dict('records'), "
+        "'selected': selected.to_dict('records')}",
+    ),
+    "test_encoding_notebook_on_the_surface": (
+        "05_encoding_maps",
+        FS5,
+        "{s: {**r.summary(), 'significant': [int(i) for i in r.significant.nonzero()[0]]} "
+        "for s, r in results.items()}",
+    ),
+    "test_surface_notebooks_stop_clearly_on_native_voxels": ("05_encoding_maps", RAW, None),
+    "test_text_vs_music_notebook_on_the_surface": (
+        "06_text_vs_music",
+        FS5,
+        "{'summary': result.summary(), 'decoded': decoded.to_dict('records')}",
+    ),
+    "test_quickstart_notebook_on_the_surface": (
+        "00_quickstart",
+        FS5,
+        "{'space': study.space, 'identification': result.summary()['identification'], "
+        "'best_region': encoding.summary()['best_region'], 'tags': tags.summary()}",
+    ),
+    # The synthesiser needs the simulator's attributes: on real data, retrieval only.
+    "test_reconstruction_notebook_retrieves_on_real_data": (
+        "04_reconstruction",
+        {**FS5, "backends": ["retrieval"]},
+        "evaluation.to_frame().to_dict('records')",
+    ),
+}
+#: The run that computes the musicnn features of the GTZAN copy (notebook 02), and those that
+#: read them from the feature cache: they wait for it rather than compute them a second time
+#: beside it.
+MUSICNN_RUN = "test_embeddings_notebook"
+USE_MUSICNN = (
+    "test_decoding_notebook_on_native_voxels",
+    "test_quickstart_notebook_on_the_surface",
+    "test_reconstruction_notebook_retrieves_on_real_data",
+)
+#: Seconds each run took on two cores, one after the other (2026-12-08): the longest start
+#: first (02, :data:`MUSICNN_RUN`, always starts first).
+RUN_COST = {
+    "test_embeddings_notebook": 99,
+    "test_text_vs_music_notebook_on_the_surface": 30,
+    "test_decoding_notebook_on_native_voxels": 20,
+    "test_encoding_notebook_on_the_surface": 16,
+    "test_dataset_tour_notebook[fsaverage5]": 14,
+    "test_reconstruction_notebook_retrieves_on_real_data": 12,
+    "test_quickstart_notebook_on_the_surface": 11,
+    "test_dataset_tour_notebook[native]": 5,
+    "test_surface_notebooks_stop_clearly_on_native_voxels": 4,
+}
+
+
+@pytest.fixture(scope="module")
+def notebook_runs(request, real_setup):
+    """The selected notebook runs of :data:`RUNS`, executed two at a time.
+
+    Every kernel gets ``B2M_DATA`` at the fake real setup and nothing else that says where
+    the data are. Notebook 02 is the longest run (musicnn over the 540 clips): it starts
+    first, with every core's threads; the runs that read its features (:data:`USE_MUSICNN`)
+    wait for it, the others go beside it with one numerical thread each
+    (:func:`b2m.demo.kernel_environment`). On two cores the module's notebooks took 179 s
+    this way and 210 s one after the other (190 s with one thread for 02 too).
+
+    Returns a function of a test's name giving ``(executed notebook, probe value)`` of its
+    run, or raising the run's error: a failed notebook fails its own test only.
+    """
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    from b2m._utils._parallel import n_cores
+    from b2m.demo import kernel_environment
+
+    here = [
+        item for item in request.session.items if getattr(item, "module", None) is request.module
+    ]
+    selected = {item.name for item in here if item.name in RUNS}
+    workers = max(1, min(2, n_cores()))
+    place = {"B2M_DATA": str(real_setup.home)}
+    env = {**kernel_environment(max(1, n_cores() // workers)), **place}
+    env_first = {**kernel_environment(n_cores()), **place}
+    for kernel in (env, env_first):
+        kernel.pop("B2M_GTZAN", None)
+    first = [MUSICNN_RUN] if MUSICNN_RUN in selected else []
+    rest = sorted(selected - set(first), key=lambda n: (n in USE_MUSICNN, -RUN_COST.get(n, 0)))
+
+    def run(name):
+        if name in USE_MUSICNN and first:
+            wait([futures[MUSICNN_RUN]])  # its failure is its own test's
+        return execute_notebook(*RUNS[name], env)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {name: pool.submit(execute_notebook, *RUNS[name], env_first) for name in first}
+        futures.update({name: pool.submit(run, name) for name in rest})
+
+    def result(name: str):
+        assert name in futures, f"{name} is not a notebook run of this module"
+        return futures[name].result()
+
+    return result
 
 
 # --------------------------------------------------------------------------------------------
@@ -157,16 +281,10 @@ def _read_captions(path) -> dict:
 # --------------------------------------------------------------------------------------------
 @pytest.mark.notebook
 @pytest.mark.parametrize("params", [FS5, RAW], ids=["fsaverage5", "native"])
-def test_dataset_tour_notebook(real_home, real_setup, params):
+def test_dataset_tour_notebook(notebook_runs, request, real_setup, params):
     from b2m.regions import auditory_regions
 
-    nb, probe = execute_notebook(
-        "01_dataset_tour",
-        params,
-        "{'space': study.space, 'bold': list(bold.shape), 'caption': clip.caption, "
-        "'n_features': study.responses.train.shape[1], "
-        "'n_columns': bold[:, columns].shape[1]}",
-    )
+    nb, probe = notebook_runs(request.node.name)
     text = _texts(nb.cells)
     assert "unique_clips" in text
     space = "fsaverage5" if params["derivatives"] != "raw" else "native"
@@ -180,16 +298,8 @@ def test_dataset_tour_notebook(real_home, real_setup, params):
 
 
 @pytest.mark.notebook
-def test_embeddings_notebook(real_home):
-    nb, probe = execute_notebook(
-        "02_embeddings",
-        FS5,
-        "{'music': list(music.shape), 'text': list(text.shape), "
-        "'captions': int((study.clips.caption.str.len() > 0).sum()), "
-        "'agree_music': genre_neighbour_agreement(music, study.clips.genre), "
-        "'agree_text': genre_neighbour_agreement(text, study.clips.genre), "
-        "'matched': found.query.matched.tag.tolist(), 'top': found.ranked.genre.head(20).tolist()}",
-    )
+def test_embeddings_notebook(notebook_runs, request):
+    nb, probe = notebook_runs(request.node.name)
     assert "same-genre neighbours" in _texts(nb.cells)
     # musicnn on the GTZAN-layout audio (the learned model on the real-data path).
     assert probe["music"] == [540, 200] and probe["text"][0] == 540
@@ -201,13 +311,8 @@ def test_embeddings_notebook(real_home):
 
 
 @pytest.mark.notebook
-def test_decoding_notebook_on_native_voxels(real_home):
-    nb, probe = execute_notebook(
-        "03_decoding",
-        {**RAW, "n_permutations": 50, "n_voxels": 60},  # the tiny grid has ~140 voxels
-        "{'space': study.space, 'table': table.to_dict('records'), "
-        "'selected': selected.to_dict('records')}",
-    )
+def test_decoding_notebook_on_native_voxels(notebook_runs, request):
+    nb, probe = notebook_runs(request.node.name)
     text = _texts(nb.cells)
     assert probe["space"] == "native"
     rows = {r["space"]: r for r in probe["table"]}
@@ -227,13 +332,8 @@ def test_decoding_notebook_on_native_voxels(real_home):
 
 
 @pytest.mark.notebook
-def test_encoding_notebook_on_the_surface(real_home, real_setup):
-    nb, probe = execute_notebook(
-        "05_encoding_maps",
-        FS5,
-        "{s: {**r.summary(), 'significant': [int(i) for i in r.significant.nonzero()[0]]} "
-        "for s, r in results.items()}",
-    )
+def test_encoding_notebook_on_the_surface(notebook_runs, request, real_setup):
+    nb, probe = notebook_runs(request.node.name)
     assert "No planted truth on real data" in _texts(nb.cells)
     auditory = real_setup.fsaverage5.extra["auditory"]
     acoustic = probe["acoustic"]
@@ -249,23 +349,19 @@ def test_encoding_notebook_on_the_surface(real_home, real_setup):
 
 
 @pytest.mark.notebook
-def test_surface_notebooks_stop_clearly_on_native_voxels(real_home):
+def test_surface_notebooks_stop_clearly_on_native_voxels(notebook_runs, request):
     from nbclient.exceptions import CellExecutionError
 
     with pytest.raises(CellExecutionError) as info:
-        execute_notebook("05_encoding_maps", RAW)
+        notebook_runs(request.node.name)
     message = str(info.value)
     assert "ValueError" in message and "derivatives='fmriprep-fsaverage5'" in message
     assert "'native' space" in message
 
 
 @pytest.mark.notebook
-def test_text_vs_music_notebook_on_the_surface(real_home, real_setup):
-    nb, probe = execute_notebook(
-        "06_text_vs_music",
-        FS5,
-        "{'summary': result.summary(), 'decoded': decoded.to_dict('records')}",
-    )
+def test_text_vs_music_notebook_on_the_surface(notebook_runs, request):
+    nb, probe = notebook_runs(request.node.name)
     text = _texts(nb.cells)
     assert "No planted truth on real data" in text
     summary = probe["summary"]
@@ -320,13 +416,8 @@ def test_cli_missing_bids_root_is_one_line(real_home):
 
 
 @pytest.mark.notebook
-def test_quickstart_notebook_on_the_surface(real_home):
-    nb, probe = execute_notebook(
-        "00_quickstart",
-        FS5,
-        "{'space': study.space, 'identification': result.summary()['identification'], "
-        "'best_region': encoding.summary()['best_region'], 'tags': tags.summary()}",
-    )
+def test_quickstart_notebook_on_the_surface(notebook_runs, request):
+    nb, probe = notebook_runs(request.node.name)
     assert probe["space"] == "fsaverage5"
     # musicnn embeddings of the fake GTZAN clips decode from the planted acoustic responses.
     assert probe["identification"] > 0.7, probe
@@ -337,13 +428,8 @@ def test_quickstart_notebook_on_the_surface(real_home):
 
 
 @pytest.mark.notebook
-def test_reconstruction_notebook_retrieves_on_real_data(real_home):
-    # The synthesiser needs the simulator's attributes: on real data, retrieval only.
-    nb, probe = execute_notebook(
-        "04_reconstruction",
-        {**FS5, "backends": ["retrieval"]},
-        "evaluation.to_frame().to_dict('records')",
-    )
+def test_reconstruction_notebook_retrieves_on_real_data(notebook_runs, request):
+    nb, probe = notebook_runs(request.node.name)
     rows = {r["backend"]: r for r in probe}
     assert {"retrieval", "decoded"} <= set(rows), rows
     assert rows["retrieval"]["identification"] > 0.65, rows

@@ -25,6 +25,7 @@ __all__ = [
     "execute_notebooks",
     "genre_classification_accuracy",
     "main",
+    "notebook_workers",
     "run_demo",
 ]
 
@@ -181,6 +182,34 @@ def _execute(path: Path, out_dir: Path, timeout: int, env: dict[str, str]) -> Pa
     return out
 
 
+def notebook_workers(workers: int | None = None) -> tuple[int, int | None]:
+    """Kernels to run at once, and the numerical threads each gets.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Kernels at once; default ``min(2, cores)`` (on 2 cores the kernels' single-threaded
+        work overlaps; more would only compete).
+
+    Returns
+    -------
+    workers : int
+    threads : int or None
+        ``cores // workers`` (at least one) when several kernels share the cores; None (the
+        libraries' own defaults) for one (see :func:`kernel_environment`).
+
+    Raises
+    ------
+    ValueError
+        If ``workers`` is not a positive integer.
+    """
+    if workers is None:
+        workers = max(1, min(2, n_cores()))
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer; received {workers!r}.")
+    return workers, (max(1, n_cores() // workers) if workers > 1 else None)
+
+
 def execute_notebooks(
     paths, out_dir: Path, *, workers: int | None = None, timeout: int = 900
 ) -> dict[str, float]:
@@ -213,12 +242,7 @@ def execute_notebooks(
     from concurrent.futures import ThreadPoolExecutor
 
     paths = [Path(p) for p in paths]
-    if workers is None:
-        workers = max(1, min(2, n_cores()))
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive integer; received {workers!r}.")
-
-    threads = max(1, n_cores() // workers) if workers > 1 else None
+    workers, threads = notebook_workers(workers)
 
     def run(path: Path) -> float:
         t0 = time.perf_counter()

@@ -60,8 +60,7 @@ def executed(request, study_home, tmp_path_factory):
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from b2m._utils._parallel import n_cores
-    from b2m.demo import NOTEBOOK_COST, execute_notebook
+    from b2m.demo import NOTEBOOK_COST, execute_notebook, notebook_workers
 
     selected = [
         item.callspec.params["path"]
@@ -69,8 +68,7 @@ def executed(request, study_home, tmp_path_factory):
         if getattr(item, "originalname", None) == "test_notebook_executes"
     ]
     out = tmp_path_factory.mktemp("executed_notebooks")
-    workers = max(1, min(2, n_cores()))
-    threads = max(1, n_cores() // workers) if workers > 1 else None
+    workers, threads = notebook_workers()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("B2M_DATA", str(study_home))  # the kernels inherit this environment
         mp.delenv("MPLBACKEND", raising=False)  # figures inline, as for a user

@@ -188,18 +188,19 @@ def notebook_runs(request, real_setup):
     from concurrent.futures import ThreadPoolExecutor, wait
 
     from b2m._utils._parallel import n_cores
-    from b2m.demo import kernel_environment
+    from b2m.demo import kernel_environment, notebook_workers
+
+    def kernel(threads):  # the data home, and nothing else saying where the data are
+        env = {**kernel_environment(threads), "B2M_DATA": str(real_setup.home)}
+        env.pop("B2M_GTZAN", None)
+        return env
 
     here = [
         item for item in request.session.items if getattr(item, "module", None) is request.module
     ]
     selected = {item.name for item in here if item.name in RUNS}
-    workers = max(1, min(2, n_cores()))
-    place = {"B2M_DATA": str(real_setup.home)}
-    env = {**kernel_environment(max(1, n_cores() // workers)), **place}
-    env_first = {**kernel_environment(n_cores()), **place}
-    for kernel in (env, env_first):
-        kernel.pop("B2M_GTZAN", None)
+    workers, threads = notebook_workers()
+    env, env_first = kernel(threads), kernel(n_cores())
     first = [MUSICNN_RUN] if MUSICNN_RUN in selected else []
     rest = sorted(selected - set(first), key=lambda n: (n in USE_MUSICNN, -RUN_COST.get(n, 0)))
 

@@ -298,11 +298,6 @@ def _ar1(innovations: np.ndarray, coef: float) -> np.ndarray:
     return out
 
 
-def _build_subject_job(job) -> None:
-    """:func:`_build_subject` of one ``(root, subject, params, show)`` (for a pool's map)."""
-    _build_subject(*job)
-
-
 def _build_subject(root: Path, subject: str, params: dict, show: bool) -> None:
     # One BLAS thread, always: the products round the same whatever the machine's cores
     # (with OpenBLAS, `design @ clip_signal` differed by up to 7e-7 between one thread and
@@ -432,16 +427,10 @@ def make_simulated_study(
         # several at a time on threads (five took 16.7 s on two cores against 27.6 s one
         # by one). One bar counts the subjects; the BLAS limit is set once around all of
         # them (a limit entered and left by each thread would restore another's setting).
-        jobs = [(root, subject, params, False) for subject in todo]
         with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
-            done = pool.map(_build_subject_job, jobs)
-            for _ in progress(
-                done,
-                total=len(jobs),
-                desc="Simulating subjects",
-                disable=None if progressbar else True,
-            ):
-                pass
+            done = pool.map(lambda subject: _build_subject(root, subject, params, False), todo)
+            disable = None if progressbar else True
+            list(progress(done, total=len(todo), desc="Simulating subjects", disable=disable))
     return root
 
 

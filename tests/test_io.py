@@ -68,6 +68,23 @@ def test_environ_restored_undoes_additions_changes_and_removals(monkeypatch):
     assert "B2M_TEST_ADDED" not in os.environ and os.environ["B2M_TEST_REMOVED"] == "here"
 
 
+def test_thread_map_keeps_order_and_counts_items_only_when_asked(capsys, monkeypatch):
+    import threading
+
+    from b2m._utils._parallel import thread_map
+
+    monkeypatch.setenv("B2M_PROGRESS", "1")
+    items = list(range(7))
+    ran = thread_map(lambda i: (i, threading.get_ident()), items, 2)
+    assert [i for i, _ in ran] == items
+    assert threading.get_ident() not in {t for _, t in ran}  # on the pool's threads
+    assert capsys.readouterr().err == ""  # no desc: no bar
+    assert thread_map(str, items, 2, desc="Counting") == [str(i) for i in items]
+    assert "Counting" in capsys.readouterr().err
+    assert thread_map(str, items, 1, desc="Counting", disable=True) == [str(i) for i in items]
+    assert capsys.readouterr().err == ""
+
+
 def test_process_map_keeps_order_and_silences_worker_bars():
     import os
 

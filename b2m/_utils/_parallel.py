@@ -40,17 +40,28 @@ def resolve_n_jobs(n_jobs: int | None, name: str = "n_jobs") -> int:
     return n_jobs
 
 
-def thread_map(function: Callable[..., T], items: Iterable, n_jobs: int = 1) -> list[T]:
+def thread_map(
+    function: Callable[..., T],
+    items: Iterable,
+    n_jobs: int = 1,
+    *,
+    desc: str | None = None,
+    disable: bool | None = None,
+) -> list[T]:
     """``[function(item) for item in items]``, on ``n_jobs`` threads (in order; errors raised).
 
     Worth it only for work that releases the GIL; the items must not write to shared memory
-    except through disjoint slices.
+    except through disjoint slices. With ``desc``, one bar counts the items (``disable`` as
+    in :func:`b2m._utils._progress.progress`); without, none.
     """
+    from b2m._utils._progress import progress
+
     items = list(items)
+    bar = {"total": len(items), "desc": desc, "disable": True if desc is None else disable}
     if n_jobs <= 1 or len(items) <= 1:
-        return [function(item) for item in items]
+        return list(progress(map(function, items), **bar))
     with ThreadPoolExecutor(max_workers=min(n_jobs, len(items))) as pool:
-        return list(pool.map(function, items))
+        return list(progress(pool.map(function, items), **bar))
 
 
 def process_map(

@@ -38,7 +38,6 @@ import json
 import os
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +45,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from b2m._utils._io import atomic_path, save_json, save_npz
-from b2m._utils._parallel import process_map
+from b2m._utils._parallel import process_map, thread_map
 from b2m._utils._progress import progress
 from b2m.config import get_data_home
 from b2m.constants import DEFAULT_SNR
@@ -427,10 +426,11 @@ def make_simulated_study(
         # several at a time on threads (five took 16.7 s on two cores against 27.6 s one
         # by one). One bar counts the subjects; the BLAS limit is set once around all of
         # them (a limit entered and left by each thread would restore another's setting).
-        with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(n_threads) as pool:
-            done = pool.map(lambda subject: _build_subject(root, subject, params, False), todo)
-            disable = None if progressbar else True
-            list(progress(done, total=len(todo), desc="Simulating subjects", disable=disable))
+        with threadpool_limits(limits=1, user_api="blas"):
+            thread_map(
+                lambda subject: _build_subject(root, subject, params, False), todo, n_threads,
+                desc="Simulating subjects", disable=None if progressbar else True,
+            )  # fmt: skip
     return root
 
 
